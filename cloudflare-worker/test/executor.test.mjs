@@ -1,0 +1,414 @@
+// End-to-end tests of the executor on a real workerd (npm `workerd`, --experimental).
+// Run with `npm test` (node --test test/).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const TOKEN = "test-token-" + Math.random().toString(36).slice(2);
+const COMPAT_DATE = "2025-09-01";
+
+let proc = null;
+let base = "";
+let tmp = "";
+let stderr = "";
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.on("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function killWorkerd() {
+  if (proc && proc.exitCode === null && proc.signalCode === null) {
+    try { proc.kill("SIGKILL"); } catch {}
+  }
+}
+process.on("exit", killWorkerd);
+
+before(async () => {
+  execFileSync(join(ROOT, "node_modules/.bin/esbuild"), [
+    "src/index.ts", "--bundle", "--format=esm", "--platform=neutral", "--target=es2022",
+    "--outfile=dist/worker.js", "--log-level=warning",
+  ], { cwd: ROOT, stdio: "inherit" });
+
+  const port = await freePort();
+  tmp = mkdtempSync(join(tmpdir(), "dymunim-executor-test-"));
+  // Exactly the shape the Python pool generates (absolute embed path + `--import-path /`).
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .mainWorker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const mainWorker :Workerd.Worker = (
+  modules = [ (name = "worker.js", esModule = embed "${join(ROOT, "dist/worker.js")}") ],
+  compatibilityDate = "${COMPAT_DATE}",
+  compatibilityFlags = [],
+  bindings = [ (name = "LOADER", workerLoader = (id = "loader")), (name = "EXECUTOR_TOKEN", text = "${TOKEN}") ],
+);
+`;
+  const configPath = join(tmp, "config.capnp");
+  writeFileSync(configPath, config);
+  proc = spawn(join(ROOT, "node_modules/.bin/workerd"),
+    ["serve", "--experimental", "--import-path", "/", configPath],
+    { stdio: ["ignore", "ignore", "pipe"] });
+  proc.stderr.on("data", (d) => { stderr += d.toString(); });
+  base = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`workerd exited (${proc.exitCode}): ${stderr}`);
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`workerd did not become healthy: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+after(() => {
+  killWorkerd();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function post(path, body, { token = TOKEN, raw = false } = {}) {
+  const headers = { "content-type": "application/json" };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(base + path, { method: "POST", headers, body: raw ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, json, text };
+}
+
+async function run(job, path = "/load") {
+  const r = await post(path, job);
+  assert.equal(r.status, 200, r.text);
+  const o = r.json;
+  for (const k of ["ok", "result", "error", "logs", "logs_truncated", "duration_ms", "cold"]) {
+    assert.ok(k in o, `outcome lacks ${k}: ${r.text}`);
+  }
+  return o;
+}
+
+const uniq = () => Math.random().toString(36).slice(2);
+
+test("health needs no token and reports the loader", async () => {
+  const r = await fetch(`${base}/health`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { ok: true, loader: true });
+});
+
+test("bare function body is wrapped", async () => {
+  const o = await run({ code: "return payload.a + payload.b", payload: { a: 2, b: 40 } });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.equal(o.result, 42);
+  assert.equal(o.error, null);
+  assert.equal(o.cold, true);
+  assert.equal(typeof o.duration_ms, "number");
+});
+
+test("undefined result becomes null; payload defaults to null", async () => {
+  const o = await run({ code: "if (payload !== null) throw new Error('payload ' + payload);" });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.equal(o.result, null);
+});
+
+test("export default async function gets payload and ctx", async () => {
+  const o = await run({
+    code: "export default async function (payload, ctx) { return { n: payload.n * 2, ctx }; }",
+    payload: { n: 21 }, job_id: 7, attempt: 2, trace_id: "t-1",
+  });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.deepEqual(o.result, { n: 42, ctx: { job_id: 7, attempt: 2, trace_id: "t-1" } });
+});
+
+test("Worker module with fetch: JSON response", async () => {
+  const o = await run({
+    code: `export default {
+  async fetch(request, env, ctx) {
+    const p = await request.json();
+    return Response.json({ method: request.method, sum: p.a + p.b });
+  }
+};`,
+    payload: { a: 1, b: 2 },
+  });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.deepEqual(o.result, { method: "POST", sum: 3 });
+});
+
+test("Worker module with fetch: text response", async () => {
+  const o = await run({ code: `export default { fetch() { return new Response("hello, world"); } };` });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.equal(o.result, "hello, world");
+});
+
+test("Worker module with fetch: non-2xx fails naming the status", async () => {
+  const o = await run({ code: `export default { fetch() { return new Response("nope", { status: 503 }); } };` });
+  assert.equal(o.ok, false);
+  assert.match(o.error.message, /503/);
+});
+
+test("console capture with levels and formatting", async () => {
+  const o = await run({
+    code: `console.log("top-level", 1);
+export default async function () {
+  console.log("a", { x: 1 }, [1, 2]);
+  console.info("i");
+  console.warn("w");
+  console.error(new Error("e!"));
+  console.debug("d");
+  return "done";
+}`,
+  });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  const levels = o.logs.map((l) => l.level);
+  assert.deepEqual(levels, ["log", "log", "info", "warn", "error", "debug"]);
+  assert.equal(o.logs[0].message, "top-level 1");
+  assert.equal(o.logs[1].message, 'a {"x":1} [1,2]');
+  assert.match(o.logs[4].message, /^Error: e!\n\s+at .*job\.js:6/);
+  assert.ok(!o.logs[4].message.includes("__dymunim"));
+  for (const l of o.logs) assert.ok(!Number.isNaN(Date.parse(l.at)), l.at);
+  assert.equal(o.logs_truncated, false);
+});
+
+test("log truncation by lines and by bytes adds one marker", async () => {
+  let o = await run({ code: "for (let i = 0; i < 10; i++) console.log('line', i); return 1", max_log_lines: 3 });
+  assert.equal(o.ok, true);
+  assert.equal(o.logs_truncated, true);
+  assert.equal(o.logs.length, 4);
+  assert.equal(o.logs[2].message, "line 2");
+  assert.equal(o.logs[3].level, "warn");
+  assert.match(o.logs[3].message, /^\[dymunim\] logs truncated: 7 more lines dropped/);
+
+  o = await run({ code: "for (let i = 0; i < 10; i++) console.log('x'.repeat(100)); return 1", max_log_bytes: 250 });
+  assert.equal(o.logs_truncated, true);
+  assert.equal(o.logs.length, 3);
+  assert.match(o.logs[2].message, /8 more lines dropped/);
+});
+
+test("thrown error gives name, message and stack in the user's lines", async () => {
+  const o = await run({ code: "const x = 1;\nthrow new TypeError('bad thing ' + x);" });
+  assert.equal(o.ok, false);
+  assert.equal(o.result, null);
+  assert.equal(o.error.name, "TypeError");
+  assert.equal(o.error.message, "bad thing 1");
+  assert.match(o.error.stack, /job\.js:2:7/);
+  assert.ok(!o.error.stack.includes("__dymunim"), o.error.stack);
+
+  const o1 = await run({ code: "throw new RangeError('first line')" });
+  assert.match(o1.error.stack, /job\.js:1:7\b/, o1.error.stack);
+
+  const o2 = await run({ code: "throw 'a string'" });
+  assert.deepEqual([o2.error.name, o2.error.message], ["Error", "a string"]);
+});
+
+test("custom error class name survives", async () => {
+  const o = await run({ code: "class MyErr extends Error { constructor(m) { super(m); this.name = 'MyErr'; } }\nthrow new MyErr('x')" });
+  assert.equal(o.error.name, "MyErr");
+});
+
+test("syntax error: SyntaxError with the parser's message and the user's line", async () => {
+  const o = await run({ code: "const a = 1;\nlet x = ;\nreturn a" });
+  assert.equal(o.ok, false);
+  assert.equal(o.error.name, "SyntaxError");
+  assert.match(o.error.message, /Unexpected token ';'/);
+  assert.match(o.error.message, /line 2, column 9/);
+
+  const o2 = await run({ code: "let x = ;" });
+  assert.match(o2.error.message, /line 1, column 9/);
+
+  const o3 = await run({ code: "export default function () {\n  return 1 +;\n}" }, "/get".replace("/get", "/load"));
+  assert.equal(o3.error.name, "SyntaxError");
+  assert.match(o3.error.message, /line 2/);
+
+  const o4 = await run({ code: "return 1 +", cache_id: "syntax-" + uniq() }, "/get");
+  assert.equal(o4.error.name, "SyntaxError");
+  assert.equal(o4.cold, true);
+});
+
+test("top-level throw in a module fails the call", async () => {
+  const o = await run({ code: "throw new Error('at import');\nexport default () => 1;" });
+  assert.equal(o.ok, false);
+  assert.equal(o.error.message, "at import");
+});
+
+test("fetch is blocked with NetworkBlockedError", async () => {
+  const o = await run({ code: "const r = await fetch('https://example.com/x'); return r.status" });
+  assert.equal(o.ok, false);
+  assert.equal(o.error.name, "NetworkBlockedError");
+  assert.ok(o.error.message.startsWith(
+    "network is blocked: dymunim jobs cannot make outbound requests (fetch to https://example.com/x refused)"),
+    o.error.message);
+});
+
+test("sockets are blocked by globalOutbound: null", async () => {
+  const o = await run({
+    code: `import { connect } from "cloudflare:sockets";
+export default async function () { const s = connect("example.com:80"); await s.opened; return "connected"; }`,
+  });
+  assert.equal(o.ok, false, JSON.stringify(o));
+});
+
+test("non-JSON results are ResultError", async () => {
+  for (const code of ["return 10n", "return () => 1", "return { f() {} }", "return Symbol('s')",
+    "const a = {}; a.self = a; return a"]) {
+    const o = await run({ code });
+    assert.equal(o.ok, false, code);
+    assert.equal(o.error.name, "ResultError", code);
+    assert.match(o.error.message, /^result is not JSON-serialisable: .*; return plain objects/, code);
+  }
+});
+
+test("result larger than max_result_bytes is ResultError", async () => {
+  const o = await run({ code: "return 'x'.repeat(2000)", max_result_bytes: 1000 });
+  assert.equal(o.ok, false);
+  assert.equal(o.error.name, "ResultError");
+  assert.match(o.error.message, /1000 bytes/);
+});
+
+test("timeout", async () => {
+  const t0 = Date.now();
+  const o = await run({ code: "await new Promise(r => setTimeout(r, 5000)); return 1", timeout_ms: 200 });
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal(o.ok, false);
+  assert.equal(o.error.name, "TimeoutError");
+  assert.equal(o.error.message, "exceeded 200 ms");
+});
+
+test("/get: warm second call, changed code under the same cache_id runs the new code", async () => {
+  const cache_id = "warm-" + uniq();
+  const a1 = await run({ code: "globalThis.n = (globalThis.n || 0) + 1; return ['v1', n]", cache_id }, "/get");
+  assert.equal(a1.ok, true, JSON.stringify(a1));
+  assert.deepEqual(a1.result, ["v1", 1]);
+  assert.equal(a1.cold, true);
+  const a2 = await run({ code: "globalThis.n = (globalThis.n || 0) + 1; return ['v1', n]", cache_id }, "/get");
+  assert.deepEqual(a2.result, ["v1", 2]);
+  assert.equal(a2.cold, false);
+  const b1 = await run({ code: "return 'v2'", cache_id }, "/get");
+  assert.equal(b1.result, "v2");
+  assert.equal(b1.cold, true);
+});
+
+test("/get requires cache_id", async () => {
+  const r = await post("/get", { code: "return 1" });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error, /cache_id/);
+});
+
+test("/load is always a fresh isolate", async () => {
+  const code = "globalThis.n = (globalThis.n || 0) + 1; return n";
+  assert.equal((await run({ code })).result, 1);
+  assert.equal((await run({ code })).result, 1);
+});
+
+test("/batch: results in order, one failure does not fail neighbours", async () => {
+  const cache_id = "batch-" + uniq();
+  const r = await post("/batch", {
+    jobs: [
+      { code: "return payload * 2", payload: 1 },
+      { code: "throw new Error('boom')" },
+      { code: "return payload * 2", payload: 3, cache_id },
+      { code: "let = ;" },
+      { code: "return 'late'", timeout_ms: 5000 },
+    ],
+  });
+  assert.equal(r.status, 200, r.text);
+  const res = r.json.results;
+  assert.equal(res.length, 5);
+  assert.deepEqual(res.map((o) => o.ok), [true, false, true, false, true]);
+  assert.equal(res[0].result, 2);
+  assert.equal(res[1].error.message, "boom");
+  assert.equal(res[2].result, 6);
+  assert.equal(res[2].cold, true);
+  assert.equal(res[3].error.name, "SyntaxError");
+  assert.equal(res[4].result, "late");
+});
+
+test("concurrent calls in one cached isolate keep their logs separate", async () => {
+  const cache_id = "conc-" + uniq();
+  const code = `export default async function (payload) {
+  for (let i = 0; i < 5; i++) {
+    console.log("job", payload.id, "step", i);
+    await new Promise((r) => setTimeout(r, 5 + ((payload.id * 7 + i) % 5)));
+  }
+  return payload.id;
+}`;
+  // warm it up so every call below shares the same isolate
+  await run({ code, cache_id, payload: { id: 0 } }, "/get");
+  const ids = Array.from({ length: 8 }, (_, i) => i + 1);
+  const single = ids.slice(0, 4).map((id) => run({ code, cache_id, payload: { id } }, "/get"));
+  const batch = post("/batch", { jobs: ids.slice(4).map((id) => ({ code, cache_id, payload: { id } })) });
+  const outs = [...(await Promise.all(single)), ...(await batch).json.results];
+  outs.forEach((o, i) => {
+    const id = ids[i];
+    assert.equal(o.ok, true, JSON.stringify(o));
+    assert.equal(o.cold, false);
+    assert.equal(o.result, id);
+    assert.deepEqual(o.logs.map((l) => l.message), [0, 1, 2, 3, 4].map((s) => `job ${id} step ${s}`));
+  });
+});
+
+test("auth: 401 without or with a wrong token", async () => {
+  let r = await post("/load", { code: "return 1" }, { token: null });
+  assert.equal(r.status, 401);
+  assert.ok(typeof r.json.error === "string");
+  r = await post("/load", { code: "return 1" }, { token: "wrong" });
+  assert.equal(r.status, 401);
+  r = await post("/batch", { jobs: [] }, { token: TOKEN + "x" });
+  assert.equal(r.status, 401);
+  r = await post("/nowhere", {}, { token: null });
+  assert.equal(r.status, 401);
+});
+
+test("400 for bad bodies, 404 for unknown routes", async () => {
+  const cases = [
+    ["/load", "not json", /JSON/],
+    ["/load", "[1,2]", /object/],
+    ["/load", "{}", /code/],
+    ["/load", JSON.stringify({ code: 5 }), /code/],
+    ["/load", JSON.stringify({ code: "", timeout_ms: "x" }), /timeout_ms/],
+    ["/load", JSON.stringify({ code: "", timeout_ms: 0 }), /timeout_ms/],
+    ["/load", JSON.stringify({ code: "", max_log_lines: -1 }), /max_log_lines/],
+    ["/load", JSON.stringify({ code: "", trace_id: 5 }), /trace_id/],
+    ["/load", JSON.stringify({ code: "", job_id: "x" }), /job_id/],
+    ["/get", JSON.stringify({ code: "", cache_id: "" }), /cache_id/],
+    ["/batch", JSON.stringify({}), /jobs/],
+    ["/batch", JSON.stringify({ jobs: [{ code: "" }, { code: 1 }] }), /jobs\[1\]\.code/],
+  ];
+  for (const [path, body, re] of cases) {
+    const r = await post(path, body, { raw: true });
+    assert.equal(r.status, 400, `${path} ${body}: ${r.text}`);
+    assert.match(r.json.error, re, `${path} ${body}`);
+  }
+  const r = await post("/nope", {});
+  assert.equal(r.status, 404);
+  assert.ok(typeof r.json.error === "string");
+});
+
+test("batch of 100 warm jobs", async () => {
+  const cache_id = "many-" + uniq();
+  const jobs = Array.from({ length: 100 }, (_, i) => ({ code: "return payload + 1", payload: i, cache_id }));
+  const r = await post("/batch", { jobs });
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.results.map((o) => o.result), jobs.map((_, i) => i + 1));
+  assert.equal(r.json.results.filter((o) => o.cold).length, 1);
+});
+
+test("the example capnp config has the same shape as the test's", () => {
+  const example = readFileSync(join(ROOT, "workerd.capnp.example"), "utf8");
+  assert.match(example, /workerLoader = \(id = "loader"\)/);
+  assert.match(example, new RegExp(`compatibilityDate = "${COMPAT_DATE}"`));
+});

@@ -1,0 +1,43 @@
+"""The control-plane HTTP app: routes, auth, limits, error shapes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from dymunim.api import errors
+from dymunim.api.deps import AppState, require_token
+from dymunim.api.limits import BodyLimit
+from dymunim.api.routes import health, jobs
+from dymunim.db.pool import open_pool
+from dymunim.execute.client import ExecutorClient
+from dymunim.notify.hub import EventHub
+from dymunim.settings import Settings
+
+
+def create_app(settings: Settings, dsn: str, executor_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(dsn, min_size=2, max_size=20)
+        hub = EventHub(dsn)
+        await hub.start()
+        executor = ExecutorClient(executor_url, settings.executor_token)
+        app.state.dymunim = AppState(settings, dsn, pool, hub, executor)
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await executor.aclose()
+            await pool.close()
+
+    app = FastAPI(
+        title="dymunim", version="0.1.0", lifespan=lifespan,
+        description="Durable jobs for arbitrary code: submit, watch and steer runs.",
+    )
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(jobs.router, dependencies=[Depends(require_token)])
+    return app

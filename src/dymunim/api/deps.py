@@ -1,0 +1,46 @@
+"""Shared state of the API process and the dependencies routes ask for."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from psycopg_pool import AsyncConnectionPool
+
+from dymunim.execute.client import ExecutorClient
+from dymunim.notify.hub import EventHub
+from dymunim.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    dsn: str
+    pool: AsyncConnectionPool
+    hub: EventHub
+    executor: ExecutorClient
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.dymunim
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def require_token(request: Request, state: State) -> None:
+    """With DYMUNIM_API_TOKEN set, every /api route needs it as a bearer token (constant-time compare)."""
+    expected = state.settings.api_token
+    if not expected:
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <DYMUNIM_API_TOKEN>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise HTTPException(401, "wrong bearer token: it does not match DYMUNIM_API_TOKEN",
+                            headers={"WWW-Authenticate": "Bearer"})

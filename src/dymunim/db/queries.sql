@@ -1,0 +1,203 @@
+-- Named queries: `-- name: <name>`, a one-line description, then SQL with %(named)s parameters.
+-- Only dymunim.db.queries loads them; Python passes parameters and never builds SQL.
+
+-- name: insert_code
+-- Store the code once per sha256; jobs join it.
+INSERT INTO job_code (code_hash, code, language)
+SELECT * FROM unnest(%(code_hashes)s::text[], %(codes)s::text[], %(languages)s::text[])
+ON CONFLICT (code_hash) DO NOTHING;
+
+-- name: find_idempotent
+-- Jobs already created under these idempotency keys.
+SELECT idempotency_key, job_id FROM jobs_state WHERE idempotency_key = ANY(%(keys)s::text[]);
+
+-- name: insert_jobs
+-- Create jobs, their `queued` event and their pgmq message in one statement (the caller's transaction).
+WITH input AS (
+    SELECT *
+    FROM unnest(
+        %(payloads)s::jsonb[], %(code_hashes)s::text[], %(languages)s::text[], %(worker_ids)s::text[],
+        %(cache_ids)s::text[], %(max_attempts)s::int[], %(timeouts)s::int[], %(retry_on_errors)s::bool[],
+        %(idempotency_keys)s::text[], %(trace_ids)s::text[], %(run_ats)s::timestamptz[]
+    ) WITH ORDINALITY AS t(payload, code_hash, language, worker_id, cache_id, max_attempts, timeout_ms,
+                           retry_on_error, idempotency_key, trace_id, run_at, ord)
+),
+ids AS (
+    SELECT s.*, nextval(pg_get_serial_sequence('jobs_state', 'job_id')) AS job_id
+    FROM (SELECT * FROM input ORDER BY ord) s
+),
+msgs AS (
+    SELECT ids.*,
+           (SELECT pgmq.send('jobs', jsonb_build_object('job_id', ids.job_id),
+                             COALESCE(ids.run_at, clock_timestamp()))) AS msg_id
+    FROM ids
+),
+job AS (
+    INSERT INTO jobs_state (job_id, msg_id, payload, status, code_hash, language, worker_id, cache_id,
+                            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at)
+    SELECT job_id, msg_id, payload, 'queued', code_hash, language, worker_id, cache_id,
+           max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at
+    FROM msgs
+    RETURNING job_id
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, NULL, 'queued', 0,
+           CASE WHEN run_at IS NOT NULL THEN jsonb_build_object('run_at', run_at) END
+    FROM msgs
+)
+SELECT m.ord, m.job_id FROM msgs m JOIN job USING (job_id) ORDER BY m.ord;
+
+-- name: read_messages
+-- Claim up to qty visible messages for vt seconds (pgmq's visibility timeout).
+SELECT msg_id, read_ct, (message->>'job_id')::bigint AS job_id
+FROM pgmq.read('jobs', %(vt)s::integer, %(qty)s::integer);
+
+-- name: claim_jobs
+-- Mark the jobs of read messages running and bump their attempt (the fencing token). A job still
+-- `running` here lost its previous attempt (its process died or hung past the visibility timeout).
+WITH m AS (
+    SELECT * FROM unnest(%(msg_ids)s::bigint[], %(job_ids)s::bigint[]) AS t(msg_id, job_id)
+),
+prev AS (
+    SELECT j.job_id, j.status, j.attempts
+    FROM jobs_state j JOIN m USING (job_id)
+    WHERE j.status IN ('queued', 'retrying', 'running')
+    FOR UPDATE OF j
+),
+claimed AS (
+    UPDATE jobs_state j
+    SET status = 'running', attempts = j.attempts + 1, started_at = now(), updated_at = now(),
+        msg_id = m.msg_id, run_at = NULL, finished_at = NULL
+    FROM m, prev
+    WHERE j.job_id = m.job_id AND prev.job_id = j.job_id
+    RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
+              j.max_attempts, j.retry_on_error, j.created_at, m.msg_id
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT c.job_id, p.status, 'running', c.attempts,
+           CASE WHEN p.status = 'running' THEN jsonb_build_object(
+               'lost_attempt', p.attempts,
+               'reason', 'attempt ' || p.attempts || ' was lost: its message came back after the '
+                         || 'visibility timeout without a result (dispatcher or executor died or hung)')
+           END
+    FROM claimed c JOIN prev p USING (job_id)
+)
+SELECT c.*, jc.code FROM claimed c JOIN job_code jc USING (code_hash);
+
+-- name: archive_messages
+-- Drop messages whose job needs no run (cancelled, finished, or gone).
+SELECT count(*) FROM pgmq.archive('jobs', %(msg_ids)s::bigint[]);
+
+-- name: record_final
+-- Record results of the current attempts only, archive their messages: one transaction per group.
+WITH r AS (
+    SELECT *
+    FROM unnest(
+        %(job_ids)s::bigint[], %(attempts)s::int[], %(statuses)s::text[], %(results)s::jsonb[],
+        %(errors)s::jsonb[], %(logs)s::jsonb[], %(logs_truncated)s::bool[], %(durations)s::float8[],
+        %(colds)s::bool[]
+    ) AS t(job_id, attempt, status, result, error, logs, logs_truncated, duration_ms, cold)
+),
+done AS (
+    UPDATE jobs_state j
+    SET status = r.status, result = r.result, error = r.error, execution_logs = r.logs,
+        logs_truncated = r.logs_truncated, duration_ms = r.duration_ms, cold_start = r.cold,
+        finished_at = now(), updated_at = now()
+    FROM r
+    WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+    RETURNING j.job_id, j.msg_id, r.status, r.attempt
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt)
+    SELECT job_id, 'running', status, attempt FROM done
+),
+arch AS (
+    SELECT count(*) AS n FROM pgmq.archive('jobs', (SELECT COALESCE(array_agg(msg_id), '{}') FROM done))
+)
+SELECT d.job_id, (SELECT n FROM arch) AS archived FROM done d;
+
+-- name: record_retry
+-- A failed attempt that will run again: show `retrying` and when, and hide its message until then.
+WITH r AS (
+    SELECT *
+    FROM unnest(
+        %(job_ids)s::bigint[], %(attempts)s::int[], %(errors)s::jsonb[], %(logs)s::jsonb[],
+        %(run_ats)s::timestamptz[], %(durations)s::float8[]
+    ) AS t(job_id, attempt, error, logs, run_at, duration_ms)
+),
+done AS (
+    UPDATE jobs_state j
+    SET status = 'retrying', error = r.error, execution_logs = r.logs, run_at = r.run_at,
+        duration_ms = r.duration_ms, updated_at = now()
+    FROM r
+    WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+    RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, 'running', 'retrying', attempt,
+           jsonb_build_object('run_at', run_at, 'error', error->>'message')
+    FROM done
+)
+SELECT d.job_id, (SELECT count(*) FROM pgmq.set_vt('jobs', d.msg_id, d.run_at)) AS moved FROM done d;
+
+-- name: record_dead
+-- Out of attempts (or a poison message): `dead`, a copy to the dead-letter queue, the original archived.
+WITH r AS (
+    SELECT *
+    FROM unnest(
+        %(job_ids)s::bigint[], %(attempts)s::int[], %(errors)s::jsonb[], %(logs)s::jsonb[],
+        %(durations)s::float8[]
+    ) AS t(job_id, attempt, error, logs, duration_ms)
+),
+done AS (
+    UPDATE jobs_state j
+    SET status = 'dead', error = r.error, execution_logs = COALESCE(r.logs, j.execution_logs),
+        duration_ms = COALESCE(r.duration_ms, j.duration_ms), finished_at = now(), updated_at = now()
+    FROM r
+    WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+    RETURNING j.job_id, j.msg_id, r.attempt, r.error
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, 'running', 'dead', attempt, jsonb_build_object('error', error->>'message') FROM done
+)
+SELECT d.job_id,
+       (SELECT pgmq.send('jobs_dlq', jsonb_build_object('job_id', d.job_id, 'error', d.error))) AS dlq_msg_id,
+       (SELECT pgmq.archive('jobs', d.msg_id)) AS archived
+FROM done d;
+
+-- name: get_job
+-- One job with its code.
+SELECT j.*, c.code FROM jobs_state j JOIN job_code c USING (code_hash) WHERE j.job_id = %(job_id)s;
+
+-- name: job_events
+-- A job's lifecycle, oldest first.
+SELECT event_id, from_status, to_status, attempt, at, detail
+FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
+
+-- name: list_jobs
+-- Newest first, optionally one status, keyset by job_id.
+SELECT j.*, c.code FROM jobs_state j JOIN job_code c USING (code_hash)
+WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
+  AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
+ORDER BY j.job_id DESC
+LIMIT %(limit)s;
+
+-- name: job_statuses
+-- Current status of some jobs (waiters re-check after a notification).
+SELECT job_id, status FROM jobs_state WHERE job_id = ANY(%(job_ids)s::bigint[]);
+
+-- name: ping
+-- Liveness of the database.
+SELECT 1;
+
+-- name: extend_visibility
+-- Heartbeat: keep in-flight messages hidden for vt more seconds while their jobs run.
+SELECT count(*) FROM pgmq.set_vt('jobs', %(msg_ids)s::bigint[], %(vt)s::integer);
+
+-- name: release_messages
+-- Graceful shutdown: hand unfinished messages back at once so another dispatcher takes them.
+SELECT count(*) FROM pgmq.set_vt('jobs', %(msg_ids)s::bigint[], 0);

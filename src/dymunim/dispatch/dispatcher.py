@@ -1,0 +1,189 @@
+"""Dispatch: claim messages, run their jobs on the executor, record the outcomes.
+
+Claim = `pgmq.read` (visibility timeout) + `running` + attempt bump, one transaction. While an
+attempt runs, a heartbeat keeps its message hidden; if this process dies, the message comes back
+after the visibility timeout and the next claim records the lost attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from dymunim.db.queries import q
+from dymunim.dispatch.wakeup import listen_for_inserts
+from dymunim.execute.client import ExecutorClient
+from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
+from dymunim.record.outcomes import Attempt, Finished, record
+from dymunim.record.policy import RetryPolicy
+from dymunim.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, dsn: str, pool: AsyncConnectionPool, executor: ExecutorClient) -> None:
+        self.s = settings
+        self.dsn = dsn
+        self.pool = pool
+        self.executor = executor
+        self.policy = RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
+        self.wake = asyncio.Event()
+        self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = asyncio.create_task(listen_for_inserts(self.dsn, self.wake, stop), name="listen")
+        heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
+        try:
+            await self._loop(stop)
+        finally:
+            await self._drain()
+            for t in (listener, heartbeat):
+                t.cancel()
+            await asyncio.gather(listener, heartbeat, return_exceptions=True)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            free = self.s.max_in_flight - len(self.in_flight)
+            claimed: list[dict[str, Any]] = []
+            if free > 0:
+                try:
+                    claimed = await self._claim(min(self.s.read_batch, free))
+                except (psycopg.OperationalError, OSError) as exc:
+                    log.warning("claim failed (%s); database unavailable, retrying", exc)
+                    await self._sleep(stop, 0.5)
+                    continue
+            if claimed:
+                self._start(claimed)
+                continue
+            self.wake.clear()
+            await self._sleep(stop, self.s.poll_interval_s, wake=True)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wake: bool = False) -> None:
+        waits = [asyncio.ensure_future(stop.wait())]
+        if wake:
+            waits.append(asyncio.ensure_future(self.wake.wait()))
+        _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for p in pending:
+            p.cancel()
+
+    async def _claim(self, qty: int) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(q("read_messages"), {"vt": self.s.visibility_timeout_s, "qty": qty})
+            msgs = await cur.fetchall()
+            if not msgs:
+                return []
+            poison = [m for m in msgs if m["read_ct"] > self.s.max_deliveries]  # type: ignore[call-overload]
+            live = [m for m in msgs if m not in poison]
+            cur = await conn.execute(q("claim_jobs"), {
+                "msg_ids": [m["msg_id"] for m in live],  # type: ignore[call-overload]
+                "job_ids": [m["job_id"] for m in live],  # type: ignore[call-overload]
+            })
+            rows: list[dict[str, Any]] = await cur.fetchall()  # type: ignore[assignment]
+            claimed_msgs = {r["msg_id"] for r in rows}
+            stale = [m["msg_id"] for m in live if m["msg_id"] not in claimed_msgs]  # type: ignore[call-overload]
+            if stale:
+                # Cancelled, finished or deleted jobs: their message has nothing left to do.
+                await conn.execute(q("archive_messages"), {"msg_ids": stale})
+        if poison:
+            await self._bury_poison(poison)
+        return rows
+
+    async def _bury_poison(self, msgs: list[Any]) -> None:
+        """A message delivered too often without finishing: claim it once more, then dead-letter it."""
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(q("claim_jobs"), {
+                "msg_ids": [m["msg_id"] for m in msgs], "job_ids": [m["job_id"] for m in msgs],
+            })
+            rows = await cur.fetchall()
+        why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
+        # max_attempts = this attempt: the policy sees none left, so the job goes dead + DLQ.
+        finished = [Finished(replace(_attempt(r), max_attempts=r["attempts"]), None, why) for r in rows]
+        if finished:
+            await record(self.pool, finished, self.policy)
+
+    def _start(self, rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            self.in_flight[r["msg_id"]] = _attempt(r)
+        task = asyncio.create_task(self._execute(rows))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _execute(self, rows: list[dict[str, Any]]) -> None:
+        jobs = [self._exec_job(r) for r in rows]
+        outcomes: list[Outcome] | None = None
+        infra: str | None = None
+        try:
+            if len(jobs) == 1:
+                outcomes = [await self.executor.run(jobs[0])]
+            else:
+                outcomes = await self.executor.run_batch(jobs)
+        except ExecutorUnavailable as exc:
+            infra = str(exc)
+            log.warning("executor unavailable for %d jobs: %s", len(jobs), exc)
+        finished = [
+            Finished(self.in_flight[r["msg_id"]], outcomes[i] if outcomes else None, infra)
+            for i, r in enumerate(rows)
+        ]
+        await self._record(finished)
+
+    async def _record(self, finished: list[Finished]) -> None:
+        for delay in (0.2, 0.5, 1, 2, 5, 10, 10, 10):
+            try:
+                await record(self.pool, finished, self.policy)
+                break
+            except (psycopg.OperationalError, OSError) as exc:
+                # The database went away: keep the outcome and try again. If we die first, the
+                # message comes back after its visibility timeout and the job runs again.
+                log.warning("recording %d outcomes failed (%s); retrying in %ss", len(finished), exc, delay)
+                await asyncio.sleep(delay)
+        for f in finished:
+            self.in_flight.pop(f.attempt.msg_id, None)
+
+    def _exec_job(self, r: dict[str, Any]) -> ExecJob:
+        return {
+            "code": r["code"], "payload": r["payload"], "cache_id": r["cache_id"],
+            "timeout_ms": r["timeout_ms"], "trace_id": r["trace_id"], "job_id": r["job_id"],
+            "attempt": r["attempts"], "max_log_lines": self.s.max_log_lines,
+            "max_log_bytes": self.s.max_log_bytes, "max_result_bytes": self.s.max_result_bytes,
+        }
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        period = max(1.0, self.s.visibility_timeout_s / 3)
+        while not stop.is_set():
+            await self._sleep(stop, period)
+            ids = list(self.in_flight)
+            if not ids:
+                continue
+            with contextlib.suppress(psycopg.Error, OSError):
+                async with self.pool.connection() as conn:
+                    await conn.execute(q("extend_visibility"), {"msg_ids": ids, "vt": self.s.visibility_timeout_s})
+                    await conn.commit()
+
+    async def _drain(self) -> None:
+        """Finish in-flight work within the grace period; hand the rest back at once."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self.s.shutdown_grace_s)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        left = list(self.in_flight)
+        if left:
+            with contextlib.suppress(psycopg.Error, OSError):
+                async with self.pool.connection() as conn:
+                    await conn.execute(q("release_messages"), {"msg_ids": left})
+                    await conn.commit()
+                log.info("handed %d unfinished messages back to the queue", len(left))
+
+
+def _attempt(r: dict[str, Any]) -> Attempt:
+    return Attempt(job_id=r["job_id"], attempt=r["attempts"], msg_id=r["msg_id"],
+                   max_attempts=r["max_attempts"], retry_on_error=r["retry_on_error"])

@@ -1,0 +1,129 @@
+"""`dymunim executor`: the local executor. Serves the Worker's HTTP contract in front of the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import secrets
+import signal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from dymunim.execute.blame import run_batch, run_one
+from dymunim.execute.pool import Pool, WorkerRefused
+from dymunim.execute.workerd import default_worker_dir
+from dymunim.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POOL: web.AppKey[Pool] = web.AppKey("pool", Pool)
+TOKEN: web.AppKey[str | None] = web.AppKey("token", str)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _job_error(job: Any) -> str | None:
+    if not isinstance(job, dict):
+        return "each job must be a JSON object"
+    if not isinstance(job.get("code"), str) or not job["code"]:
+        return "code must be a non-empty string"
+    if job.get("cache_id") is not None and not isinstance(job["cache_id"], str):
+        return "cache_id must be a string or null"
+    t = job.get("timeout_ms")
+    if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t <= 0):
+        return "timeout_ms must be a positive integer"
+    return None
+
+
+@web.middleware
+async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    token = request.app[TOKEN]
+    if token and request.path != "/health":
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            return _problem(401, "missing or wrong bearer token (EXECUTOR_TOKEN)")
+    try:
+        resp: web.StreamResponse = await handler(request)
+        return resp
+    except WorkerRefused as exc:
+        return _problem(502, str(exc))
+
+
+async def _body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error": "body is not valid JSON"}', content_type="application/json") from None
+
+
+async def health(request: web.Request) -> web.Response:
+    pool = request.app[POOL]
+    procs = pool.snapshot()
+    ok = any(p["ready"] for p in procs if not p.get("quarantine"))
+    return web.json_response({"ok": ok, "loader": True, "processes": procs}, status=200 if ok else 503)
+
+
+async def single(request: web.Request) -> web.Response:
+    job = await _body(request)
+    if err := _job_error(job):
+        return _problem(400, err)
+    if request.path == "/get" and not job.get("cache_id"):
+        return _problem(400, "cache_id is required for /get")
+    if request.path == "/load":
+        job = {**job, "cache_id": None}
+    return web.json_response(await run_one(request.app[POOL], job))
+
+
+async def batch(request: web.Request) -> web.Response:
+    body = await _body(request)
+    jobs = body.get("jobs") if isinstance(body, dict) else None
+    if not isinstance(jobs, list):
+        return _problem(400, 'body must be {"jobs": [...]}')
+    for i, job in enumerate(jobs):
+        if err := _job_error(job):
+            return _problem(400, f"jobs[{i}]: {err}")
+    return web.json_response({"results": await run_batch(request.app[POOL], jobs)})
+
+
+def build_app(pool: Pool, token: str | None) -> web.Application:
+    app = web.Application(middlewares=[_auth], client_max_size=64 * 2**20)
+    app[POOL] = pool
+    app[TOKEN] = token
+    app.router.add_get("/health", health)
+    app.router.add_post("/load", single)
+    app.router.add_post("/get", single)
+    app.router.add_post("/batch", batch)
+    return app
+
+
+def pool_size(settings: Settings) -> int:
+    return settings.executor_processes or os.cpu_count() or 2
+
+
+async def serve(settings: Settings, port: int, *, ready_file: Path | None = None) -> None:
+    worker_dir = settings.worker_dir or default_worker_dir()
+    pool = Pool(worker_dir, secrets.token_urlsafe(24), pool_size(settings),
+                max_rss_mb=settings.executor_max_rss_mb, max_isolates=settings.executor_max_isolates)
+    await pool.start()
+    runner = web.AppRunner(build_app(pool, settings.executor_token), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    log.info("executor pool of %d workerd processes on http://127.0.0.1:%d", pool.size, port)
+    if ready_file:
+        ready_file.write_text(str(port))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await pool.stop()

@@ -1,0 +1,76 @@
+"""Notify: one LISTEN connection per API process fans job events out to waiters and live clients.
+
+Events come from the `job_events` trigger (NOTIFY in the same transaction as the change), so a
+subscriber only ever hears about committed states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dymunim.domain import JOB_EVENTS_CHANNEL
+
+log = logging.getLogger(__name__)
+
+
+class EventHub:
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._subs: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="event-hub")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, maxsize: int = 10_000) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
+        self._subs.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subs.discard(queue)
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        for queue in list(self._subs):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A slow consumer loses live events, never the API; it re-reads state on reconnect.
+                log.warning("dropping a live event for a slow subscriber")
+
+    async def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(JOB_EVENTS_CHANNEL)))
+                    self.connected.set()
+                    # Tell waiters to re-check: events may have been missed while disconnected.
+                    self._publish({"type": "resync"})
+                    async for note in conn.notifies():
+                        try:
+                            self._publish(json.loads(note.payload))
+                        except json.JSONDecodeError:
+                            log.warning("unreadable notification %r", note.payload)
+            except (psycopg.OperationalError, OSError) as exc:
+                self.connected.clear()
+                log.warning("event hub lost its connection (%s); reconnecting", exc)
+                await asyncio.sleep(1.0)

@@ -1,0 +1,101 @@
+"""Record: write each attempt's outcome, its event and its queue operation in one transaction.
+
+A batch of outcomes is one transaction (group commit), so Postgres commits are paid per batch,
+not per job. Every statement is fenced on the attempt number: a zombie that lost its message
+cannot overwrite a newer attempt's row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from dymunim.db.queries import q
+from dymunim.execute.contract import JobError, Outcome
+from dymunim.record.policy import RetryPolicy, decide
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A claimed job: what the dispatcher knows while the attempt runs."""
+
+    job_id: int
+    attempt: int
+    msg_id: int
+    max_attempts: int
+    retry_on_error: bool
+
+
+@dataclass(frozen=True)
+class Finished:
+    attempt: Attempt
+    outcome: Outcome | None  # None: the executor never ran it
+    infra_error: str | None = None
+
+
+def _error_of(f: Finished) -> JobError | None:
+    if f.outcome is None:
+        return {"name": "ExecutorUnavailable", "message": f.infra_error or "executor unavailable", "stack": None}
+    return f.outcome["error"]
+
+
+async def record(pool: AsyncConnectionPool, finished: list[Finished], policy: RetryPolicy) -> dict[str, int]:
+    final: list[tuple[Finished, str]] = []
+    retry: list[Finished] = []
+    dead: list[Finished] = []
+    for f in finished:
+        a = f.attempt
+        d = decide(
+            ok=bool(f.outcome and f.outcome["ok"]), infrastructure=f.outcome is None,
+            attempt=a.attempt, max_attempts=a.max_attempts, retry_on_error=a.retry_on_error,
+        )
+        if d == "retrying":
+            retry.append(f)
+        elif d == "dead":
+            dead.append(f)
+        else:
+            final.append((f, d))
+
+    counts = {"final": 0, "retrying": 0, "dead": 0}
+    async with pool.connection() as conn, conn.transaction():
+        if final:
+            cur = await conn.execute(q("record_final"), _final_params(final))
+            counts["final"] = len(await cur.fetchall())
+        if retry:
+            cur = await conn.execute(q("record_retry"), {
+                "job_ids": [f.attempt.job_id for f in retry],
+                "attempts": [f.attempt.attempt for f in retry],
+                "errors": [Jsonb(_error_of(f)) for f in retry],
+                "logs": [Jsonb(f.outcome["logs"] if f.outcome else []) for f in retry],
+                "run_ats": [policy.next_run(f.attempt.attempt) for f in retry],
+                "durations": [f.outcome["duration_ms"] if f.outcome else None for f in retry],
+            })
+            counts["retrying"] = len(await cur.fetchall())
+        if dead:
+            cur = await conn.execute(q("record_dead"), {
+                "job_ids": [f.attempt.job_id for f in dead],
+                "attempts": [f.attempt.attempt for f in dead],
+                "errors": [Jsonb(_error_of(f)) for f in dead],
+                "logs": [Jsonb(f.outcome["logs"]) if f.outcome else None for f in dead],
+                "durations": [f.outcome["duration_ms"] if f.outcome else None for f in dead],
+            })
+            counts["dead"] = len(await cur.fetchall())
+    return counts
+
+
+def _final_params(final: list[tuple[Finished, str]]) -> dict[str, Any]:
+    outs = [f.outcome for f, _ in final]
+    return {
+        "job_ids": [f.attempt.job_id for f, _ in final],
+        "attempts": [f.attempt.attempt for f, _ in final],
+        "statuses": [status for _, status in final],
+        "results": [Jsonb(o["result"]) if o and o["ok"] else None for o in outs],
+        "errors": [Jsonb(o["error"]) if o and not o["ok"] else None for o in outs],
+        "logs": [Jsonb(o["logs"] if o else []) for o in outs],
+        "logs_truncated": [bool(o and o.get("logs_truncated")) for o in outs],
+        "durations": [o["duration_ms"] if o else None for o in outs],
+        "colds": [o["cold"] if o else None for o in outs],
+    }

@@ -1,0 +1,132 @@
+"""Submit: code, job row, `queued` event and pgmq message commit together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from psycopg import AsyncConnection, errors
+from psycopg.types.json import Jsonb
+
+from dymunim.db.queries import q
+from dymunim.domain import JobId
+from dymunim.settings import Settings
+from dymunim.submit.spec import JobSpec
+
+
+class SubmitError(ValueError):
+    """A job that cannot be accepted; the message says which limit and what to do."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job_id: JobId
+    created: bool  # False when an idempotency key returned an earlier job
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _check_limits(spec: JobSpec, settings: Settings) -> None:
+    size = len(spec.code.encode())
+    if size > settings.max_code_bytes:
+        raise SubmitError(
+            f"code is {size} bytes; the limit is {settings.max_code_bytes} bytes (DYMUNIM_MAX_CODE_BYTES)"
+        )
+    if spec.timeout_ms is not None and spec.timeout_ms > settings.max_timeout_ms:
+        raise SubmitError(
+            f"timeout_ms {spec.timeout_ms} is over the limit of {settings.max_timeout_ms} ms "
+            "(DYMUNIM_MAX_TIMEOUT_MS)"
+        )
+    if spec.delay_ms is not None and spec.run_at is not None:
+        raise SubmitError("give delay_ms or run_at, not both")
+
+
+def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
+    if spec.run_at is not None:
+        return spec.run_at
+    if spec.delay_ms:
+        return now + timedelta(milliseconds=spec.delay_ms)
+    return None
+
+
+async def submit_jobs(
+    conn: AsyncConnection, specs: list[JobSpec], settings: Settings
+) -> list[Submitted]:
+    """Create jobs in one transaction; a key seen before returns that job and creates nothing.
+
+    Raises SubmitError (nothing written) when a spec breaks a limit.
+    """
+    for spec in specs:
+        _check_limits(spec, settings)
+    # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
+    # transaction (message included) rolls back, and the second pass finds the winner's job.
+    for _ in range(3):
+        try:
+            async with conn.transaction():
+                return await _submit_once(conn, specs, settings)
+        except errors.UniqueViolation:
+            continue
+    raise SubmitError("idempotency key is being used by concurrent submits; try again")
+
+
+async def _submit_once(
+    conn: AsyncConnection, specs: list[JobSpec], settings: Settings
+) -> list[Submitted]:
+    keys = [s.idempotency_key for s in specs if s.idempotency_key]
+    existing: dict[str, int] = {}
+    if keys:
+        cur = await conn.execute(q("find_idempotent"), {"keys": keys})
+        for row in await cur.fetchall():
+            existing[row["idempotency_key"]] = row["job_id"]  # type: ignore[call-overload]
+
+    now = datetime.now(UTC)
+    fresh: list[tuple[int, JobSpec]] = []
+    first_index: dict[str, int] = {}
+    out: list[Submitted | None] = [None] * len(specs)
+    for i, spec in enumerate(specs):
+        key = spec.idempotency_key
+        if key and key in existing:
+            out[i] = Submitted(JobId(existing[key]), created=False)
+        elif key and key in first_index:
+            continue  # same key twice in one batch: filled from the first below
+        else:
+            if key:
+                first_index[key] = i
+            fresh.append((i, spec))
+
+    if fresh:
+        hashes = [code_hash(s.code) for _, s in fresh]
+        await conn.execute(
+            q("insert_code"),
+            {"code_hashes": hashes, "codes": [s.code for _, s in fresh],
+             "languages": [s.language for _, s in fresh]},
+        )
+        cur = await conn.execute(
+            q("insert_jobs"),
+            {
+                "payloads": [Jsonb(s.payload) for _, s in fresh],
+                "code_hashes": hashes,
+                "languages": [s.language for _, s in fresh],
+                "worker_ids": [s.worker_id for _, s in fresh],
+                "cache_ids": [s.cache_id for _, s in fresh],
+                "max_attempts": [s.max_attempts or settings.default_max_attempts for _, s in fresh],
+                "timeouts": [s.timeout_ms or settings.default_timeout_ms for _, s in fresh],
+                "retry_on_errors": [s.retry_on_error for _, s in fresh],
+                "idempotency_keys": [s.idempotency_key for _, s in fresh],
+                "trace_ids": [s.trace_id for _, s in fresh],
+                "run_ats": [_run_at(s, now) for _, s in fresh],
+            },
+        )
+        rows = await cur.fetchall()
+        for (i, _), row in zip(fresh, rows, strict=True):
+            out[i] = Submitted(JobId(row["job_id"]), created=True)  # type: ignore[call-overload]
+
+    for i, spec in enumerate(specs):
+        if out[i] is None and spec.idempotency_key:
+            first = out[first_index[spec.idempotency_key]]
+            assert first is not None
+            out[i] = Submitted(first.job_id, created=False)
+    return [s for s in out if s is not None]
