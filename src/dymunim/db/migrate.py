@@ -26,9 +26,7 @@ def migration_files() -> list[tuple[str, str]]:
 
 def _install_pgmq(conn: psycopg.Connection) -> str:
     """Prefer the server's extension; fall back to the SQL the `pgmq` wheel ships."""
-    has_ext = conn.execute(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'pgmq'"
-    ).fetchone()
+    has_ext = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pgmq'").fetchone()
     if has_ext:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pgmq")
         return "extension"

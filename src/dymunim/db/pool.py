@@ -1,20 +1,25 @@
-"""The async connection pool shared by a process's hot path."""
+"""The async connection pool shared by a process's hot path; rows come back as dicts."""
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
+DictConn: TypeAlias = AsyncConnection[DictRow]
+DictPool: TypeAlias = AsyncConnectionPool[DictConn]
 
-async def _configure(conn: AsyncConnection) -> None:
-    conn.row_factory = dict_row  # type: ignore[assignment]
 
-
-async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
-    pool = AsyncConnectionPool(
-        dsn, min_size=min_size, max_size=max_size, open=False, configure=_configure,
-        kwargs={"autocommit": False},
+async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> DictPool:
+    pool: DictPool = AsyncConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        connection_class=AsyncConnection[DictRow],
+        kwargs={"autocommit": False, "row_factory": dict_row},
     )
     await pool.open(wait=True, timeout=30)
     return pool

@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 
+from dymunim.db.pool import DictPool
 from dymunim.db.queries import q
 from dymunim.dispatch.wakeup import listen_for_inserts
 from dymunim.execute.client import ExecutorClient
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, dsn: str, pool: AsyncConnectionPool, executor: ExecutorClient) -> None:
+    def __init__(self, settings: Settings, dsn: str, pool: DictPool, executor: ExecutorClient) -> None:
         self.s = settings
         self.dsn = dsn
         self.pool = pool
@@ -81,15 +81,18 @@ class Dispatcher:
             msgs = await cur.fetchall()
             if not msgs:
                 return []
-            poison = [m for m in msgs if m["read_ct"] > self.s.max_deliveries]  # type: ignore[call-overload]
+            poison = [m for m in msgs if m["read_ct"] > self.s.max_deliveries]
             live = [m for m in msgs if m not in poison]
-            cur = await conn.execute(q("claim_jobs"), {
-                "msg_ids": [m["msg_id"] for m in live],  # type: ignore[call-overload]
-                "job_ids": [m["job_id"] for m in live],  # type: ignore[call-overload]
-            })
-            rows: list[dict[str, Any]] = await cur.fetchall()  # type: ignore[assignment]
+            cur = await conn.execute(
+                q("claim_jobs"),
+                {
+                    "msg_ids": [m["msg_id"] for m in live],
+                    "job_ids": [m["job_id"] for m in live],
+                },
+            )
+            rows: list[dict[str, Any]] = await cur.fetchall()
             claimed_msgs = {r["msg_id"] for r in rows}
-            stale = [m["msg_id"] for m in live if m["msg_id"] not in claimed_msgs]  # type: ignore[call-overload]
+            stale = [m["msg_id"] for m in live if m["msg_id"] not in claimed_msgs]
             if stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
                 await conn.execute(q("archive_messages"), {"msg_ids": stale})
@@ -100,9 +103,13 @@ class Dispatcher:
     async def _bury_poison(self, msgs: list[Any]) -> None:
         """A message delivered too often without finishing: claim it once more, then dead-letter it."""
         async with self.pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(q("claim_jobs"), {
-                "msg_ids": [m["msg_id"] for m in msgs], "job_ids": [m["job_id"] for m in msgs],
-            })
+            cur = await conn.execute(
+                q("claim_jobs"),
+                {
+                    "msg_ids": [m["msg_id"] for m in msgs],
+                    "job_ids": [m["job_id"] for m in msgs],
+                },
+            )
             rows = await cur.fetchall()
         why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
         # max_attempts = this attempt: the policy sees none left, so the job goes dead + DLQ.
@@ -130,8 +137,7 @@ class Dispatcher:
             infra = str(exc)
             log.warning("executor unavailable for %d jobs: %s", len(jobs), exc)
         finished = [
-            Finished(self.in_flight[r["msg_id"]], outcomes[i] if outcomes else None, infra)
-            for i, r in enumerate(rows)
+            Finished(self.in_flight[r["msg_id"]], outcomes[i] if outcomes else None, infra) for i, r in enumerate(rows)
         ]
         await self._record(finished)
 
@@ -150,10 +156,16 @@ class Dispatcher:
 
     def _exec_job(self, r: dict[str, Any]) -> ExecJob:
         return {
-            "code": r["code"], "payload": r["payload"], "cache_id": r["cache_id"],
-            "timeout_ms": r["timeout_ms"], "trace_id": r["trace_id"], "job_id": r["job_id"],
-            "attempt": r["attempts"], "max_log_lines": self.s.max_log_lines,
-            "max_log_bytes": self.s.max_log_bytes, "max_result_bytes": self.s.max_result_bytes,
+            "code": r["code"],
+            "payload": r["payload"],
+            "cache_id": r["cache_id"],
+            "timeout_ms": r["timeout_ms"],
+            "trace_id": r["trace_id"],
+            "job_id": r["job_id"],
+            "attempt": r["attempts"],
+            "max_log_lines": self.s.max_log_lines,
+            "max_log_bytes": self.s.max_log_bytes,
+            "max_result_bytes": self.s.max_result_bytes,
         }
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
@@ -185,5 +197,10 @@ class Dispatcher:
 
 
 def _attempt(r: dict[str, Any]) -> Attempt:
-    return Attempt(job_id=r["job_id"], attempt=r["attempts"], msg_id=r["msg_id"],
-                   max_attempts=r["max_attempts"], retry_on_error=r["retry_on_error"])
+    return Attempt(
+        job_id=r["job_id"],
+        attempt=r["attempts"],
+        msg_id=r["msg_id"],
+        max_attempts=r["max_attempts"],
+        retry_on_error=r["retry_on_error"],
+    )

@@ -24,15 +24,24 @@ QUARANTINE_AFTER = 2
 def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int) -> Outcome:
     timeout = int(job.get("timeout_ms") or 30_000)
     if reason == "memory":
-        error = {"name": "OutOfMemoryError",
-                 "message": f"the job used more than {max_rss_mb} MiB (DYMUNIM_EXECUTOR_MAX_RSS_MB); "
-                            "its process was stopped"}
+        error = {
+            "name": "OutOfMemoryError",
+            "message": f"the job used more than {max_rss_mb} MiB (DYMUNIM_EXECUTOR_MAX_RSS_MB); "
+            "its process was stopped",
+        }
     elif reason == "deadline":
         error = {"name": "TimeoutError", "message": f"exceeded {timeout} ms"}
     else:
         error = {"name": "ExecutorCrash", "message": "the executor process crashed while running this job alone"}
-    return {"ok": False, "result": None, "error": {**error, "stack": None},  # type: ignore[typeddict-item]
-            "logs": [], "logs_truncated": False, "duration_ms": float(timeout), "cold": True}
+    return {
+        "ok": False,
+        "result": None,
+        "error": {**error, "stack": None},  # type: ignore[typeddict-item]
+        "logs": [],
+        "logs_truncated": False,
+        "duration_ms": float(timeout),
+        "cold": True,
+    }
 
 
 def isolate_key(job: dict[str, Any]) -> str:

@@ -55,9 +55,16 @@ class Slot:
     killed: KillReason | None = None
 
     def snapshot(self) -> dict[str, Any]:
-        return {"index": self.index, "pid": self.proc.pid, "port": self.proc.port, "ready": self.ready.is_set(),
-                "in_flight": len(self.calls), "restarts": self.restarts,
-                "rss_mb": round(self.proc.rss_bytes() / 2**20, 1), "warm_isolates": len(self.isolates)}
+        return {
+            "index": self.index,
+            "pid": self.proc.pid,
+            "port": self.proc.port,
+            "ready": self.ready.is_set(),
+            "in_flight": len(self.calls),
+            "restarts": self.restarts,
+            "rss_mb": round(self.proc.rss_bytes() / 2**20, 1),
+            "warm_isolates": len(self.isolates),
+        }
 
 
 class Pool:
@@ -118,7 +125,8 @@ class Pool:
             if slot.proc.proc and slot.proc.proc.returncode is not None:
                 break
             await asyncio.sleep(0.02)
-        raise RuntimeError(f"workerd {slot.index} did not start (exit code {slot.proc.proc and slot.proc.proc.returncode})")
+        code = slot.proc.proc and slot.proc.proc.returncode
+        raise RuntimeError(f"workerd {slot.index} did not start (exit code {code})")
 
     async def _reap(self, slot: Slot, proc: asyncio.subprocess.Process | None) -> None:
         """A process that exits by itself (crash, OOM abort, outside SIGKILL) is replaced too."""

@@ -108,8 +108,13 @@ def pool_size(settings: Settings) -> int:
 
 async def serve(settings: Settings, port: int, *, ready_file: Path | None = None) -> None:
     worker_dir = settings.worker_dir or default_worker_dir()
-    pool = Pool(worker_dir, secrets.token_urlsafe(24), pool_size(settings),
-                max_rss_mb=settings.executor_max_rss_mb, max_isolates=settings.executor_max_isolates)
+    pool = Pool(
+        worker_dir,
+        secrets.token_urlsafe(24),
+        pool_size(settings),
+        max_rss_mb=settings.executor_max_rss_mb,
+        max_isolates=settings.executor_max_isolates,
+    )
     await pool.start()
     runner = web.AppRunner(build_app(pool, settings.executor_token), access_log=None)
     await runner.setup()

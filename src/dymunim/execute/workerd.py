@@ -94,12 +94,22 @@ class WorkerdProcess:
     async def start(self) -> None:
         self.port = free_port()
         config = Path(self._dir.name) / "config.capnp"
-        config.write_text(CONFIG.format(
-            port=self.port, bundle=json.dumps(str(bundle_path(self.worker_dir))),
-            date=json.dumps(COMPAT_DATE), flags=json.dumps(COMPAT_FLAGS), token=json.dumps(self.token),
-        ))
+        config.write_text(
+            CONFIG.format(
+                port=self.port,
+                bundle=json.dumps(str(bundle_path(self.worker_dir))),
+                date=json.dumps(COMPAT_DATE),
+                flags=json.dumps(COMPAT_FLAGS),
+                token=json.dumps(self.token),
+            )
+        )
         self.proc = await asyncio.create_subprocess_exec(
-            str(find_workerd(self.worker_dir)), "serve", "--experimental", "--import-path", "/", str(config),
+            str(find_workerd(self.worker_dir)),
+            "serve",
+            "--experimental",
+            "--import-path",
+            "/",
+            str(config),
             stdin=asyncio.subprocess.DEVNULL,
             # --import-path /: capnp resolves the absolute `embed` path through its import path.
             # Own process group: a Ctrl-C at the terminal goes to `up`, which stops us in order.

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
+from dymunim.db.pool import DictPool
 from dymunim.db.queries import q
 from dymunim.execute.contract import JobError, Outcome
 from dymunim.record.policy import RetryPolicy, decide
@@ -42,15 +42,18 @@ def _error_of(f: Finished) -> JobError | None:
     return f.outcome["error"]
 
 
-async def record(pool: AsyncConnectionPool, finished: list[Finished], policy: RetryPolicy) -> dict[str, int]:
+async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) -> dict[str, int]:
     final: list[tuple[Finished, str]] = []
     retry: list[Finished] = []
     dead: list[Finished] = []
     for f in finished:
         a = f.attempt
         d = decide(
-            ok=bool(f.outcome and f.outcome["ok"]), infrastructure=f.outcome is None,
-            attempt=a.attempt, max_attempts=a.max_attempts, retry_on_error=a.retry_on_error,
+            ok=bool(f.outcome and f.outcome["ok"]),
+            infrastructure=f.outcome is None,
+            attempt=a.attempt,
+            max_attempts=a.max_attempts,
+            retry_on_error=a.retry_on_error,
         )
         if d == "retrying":
             retry.append(f)
@@ -65,23 +68,29 @@ async def record(pool: AsyncConnectionPool, finished: list[Finished], policy: Re
             cur = await conn.execute(q("record_final"), _final_params(final))
             counts["final"] = len(await cur.fetchall())
         if retry:
-            cur = await conn.execute(q("record_retry"), {
-                "job_ids": [f.attempt.job_id for f in retry],
-                "attempts": [f.attempt.attempt for f in retry],
-                "errors": [Jsonb(_error_of(f)) for f in retry],
-                "logs": [Jsonb(f.outcome["logs"] if f.outcome else []) for f in retry],
-                "run_ats": [policy.next_run(f.attempt.attempt) for f in retry],
-                "durations": [f.outcome["duration_ms"] if f.outcome else None for f in retry],
-            })
+            cur = await conn.execute(
+                q("record_retry"),
+                {
+                    "job_ids": [f.attempt.job_id for f in retry],
+                    "attempts": [f.attempt.attempt for f in retry],
+                    "errors": [Jsonb(_error_of(f)) for f in retry],
+                    "logs": [Jsonb(f.outcome["logs"] if f.outcome else []) for f in retry],
+                    "run_ats": [policy.next_run(f.attempt.attempt) for f in retry],
+                    "durations": [f.outcome["duration_ms"] if f.outcome else None for f in retry],
+                },
+            )
             counts["retrying"] = len(await cur.fetchall())
         if dead:
-            cur = await conn.execute(q("record_dead"), {
-                "job_ids": [f.attempt.job_id for f in dead],
-                "attempts": [f.attempt.attempt for f in dead],
-                "errors": [Jsonb(_error_of(f)) for f in dead],
-                "logs": [Jsonb(f.outcome["logs"]) if f.outcome else None for f in dead],
-                "durations": [f.outcome["duration_ms"] if f.outcome else None for f in dead],
-            })
+            cur = await conn.execute(
+                q("record_dead"),
+                {
+                    "job_ids": [f.attempt.job_id for f in dead],
+                    "attempts": [f.attempt.attempt for f in dead],
+                    "errors": [Jsonb(_error_of(f)) for f in dead],
+                    "logs": [Jsonb(f.outcome["logs"]) if f.outcome else None for f in dead],
+                    "durations": [f.outcome["duration_ms"] if f.outcome else None for f in dead],
+                },
+            )
             counts["dead"] = len(await cur.fetchall())
     return counts
 

@@ -22,7 +22,7 @@ class RetryPolicy:
         back in the same instant. Half of the delay is kept so a retry is never immediate.
         """
         raw = min(self.cap_s, self.base_s * (2 ** max(0, attempt - 1)))
-        return raw * (0.5 + random.random() / 2)
+        return float(raw * (0.5 + random.random() / 2))
 
     def next_run(self, attempt: int, now: datetime | None = None) -> datetime:
         return (now or datetime.now(UTC)) + timedelta(seconds=self.backoff_s(attempt))

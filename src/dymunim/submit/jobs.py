@@ -6,9 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from psycopg import AsyncConnection, errors
+from psycopg import errors
 from psycopg.types.json import Jsonb
 
+from dymunim.db.pool import DictConn
 from dymunim.db.queries import q
 from dymunim.domain import JobId
 from dymunim.settings import Settings
@@ -37,8 +38,7 @@ def _check_limits(spec: JobSpec, settings: Settings) -> None:
         )
     if spec.timeout_ms is not None and spec.timeout_ms > settings.max_timeout_ms:
         raise SubmitError(
-            f"timeout_ms {spec.timeout_ms} is over the limit of {settings.max_timeout_ms} ms "
-            "(DYMUNIM_MAX_TIMEOUT_MS)"
+            f"timeout_ms {spec.timeout_ms} is over the limit of {settings.max_timeout_ms} ms (DYMUNIM_MAX_TIMEOUT_MS)"
         )
     if spec.delay_ms is not None and spec.run_at is not None:
         raise SubmitError("give delay_ms or run_at, not both")
@@ -52,9 +52,7 @@ def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
     return None
 
 
-async def submit_jobs(
-    conn: AsyncConnection, specs: list[JobSpec], settings: Settings
-) -> list[Submitted]:
+async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
     """Create jobs in one transaction; a key seen before returns that job and creates nothing.
 
     Raises SubmitError (nothing written) when a spec breaks a limit.
@@ -72,15 +70,13 @@ async def submit_jobs(
     raise SubmitError("idempotency key is being used by concurrent submits; try again")
 
 
-async def _submit_once(
-    conn: AsyncConnection, specs: list[JobSpec], settings: Settings
-) -> list[Submitted]:
+async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
     keys = [s.idempotency_key for s in specs if s.idempotency_key]
     existing: dict[str, int] = {}
     if keys:
         cur = await conn.execute(q("find_idempotent"), {"keys": keys})
         for row in await cur.fetchall():
-            existing[row["idempotency_key"]] = row["job_id"]  # type: ignore[call-overload]
+            existing[row["idempotency_key"]] = row["job_id"]
 
     now = datetime.now(UTC)
     fresh: list[tuple[int, JobSpec]] = []
@@ -101,8 +97,7 @@ async def _submit_once(
         hashes = [code_hash(s.code) for _, s in fresh]
         await conn.execute(
             q("insert_code"),
-            {"code_hashes": hashes, "codes": [s.code for _, s in fresh],
-             "languages": [s.language for _, s in fresh]},
+            {"code_hashes": hashes, "codes": [s.code for _, s in fresh], "languages": [s.language for _, s in fresh]},
         )
         cur = await conn.execute(
             q("insert_jobs"),
@@ -122,7 +117,7 @@ async def _submit_once(
         )
         rows = await cur.fetchall()
         for (i, _), row in zip(fresh, rows, strict=True):
-            out[i] = Submitted(JobId(row["job_id"]), created=True)  # type: ignore[call-overload]
+            out[i] = Submitted(JobId(row["job_id"]), created=True)
 
     for i, spec in enumerate(specs):
         if out[i] is None and spec.idempotency_key:

@@ -19,13 +19,17 @@ class JobSpec(BaseModel):
     payload: Any = Field(default=None, description="Any JSON value; the code receives it as `payload`")
     language: Language = "javascript"
     cache_id: str | None = Field(
-        default=None, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$",
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Keep a warm isolate under this id (the code hash is appended, so new code gets a new isolate)",
     )
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     max_attempts: int | None = Field(default=None, ge=1, le=100)
     timeout_ms: int | None = Field(default=None, ge=1)
-    retry_on_error: bool = Field(default=False, description="Retry user-code failures too, not only infrastructure ones")
+    retry_on_error: bool = Field(
+        default=False, description="Retry user-code failures too, not only infrastructure ones"
+    )
     trace_id: str | None = Field(default=None, max_length=200)
     delay_ms: int | None = Field(default=None, ge=0, le=366 * 24 * 3600 * 1000)
     run_at: datetime | None = None

@@ -29,15 +29,15 @@ async def load_job(state: State, job_id: int, *, events: bool = True) -> Job | N
         evs: list[dict[str, Any]] | None = None
         if events:
             cur = await conn.execute(q("job_events"), {"job_id": job_id})
-            evs = await cur.fetchall()  # type: ignore[assignment]
-    return job_of(row, evs)  # type: ignore[arg-type]
+            evs = await cur.fetchall()
+    return job_of(row, evs)
 
 
 async def _status(state: State, job_id: int) -> str | None:
     async with state.pool.connection() as conn:
         cur = await conn.execute(q("job_statuses"), {"job_ids": [job_id]})
         row = await cur.fetchone()
-    return row["status"] if row else None  # type: ignore[call-overload]
+    return row["status"] if row else None
 
 
 async def wait_terminal(state: State, job_id: int, seconds: float) -> None:
@@ -67,8 +67,12 @@ def _found(job: Job | None, job_id: int) -> Job:
 
 @router.post("", response_model=Job, status_code=201, summary="Submit a job (executeDynamicWorker)")
 async def submit(
-    spec: JobSpec, state: State, response: Response,
-    wait: Annotated[float | None, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state")] = None,
+    spec: JobSpec,
+    state: State,
+    response: Response,
+    wait: Annotated[
+        float | None, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state")
+    ] = None,
 ) -> Job:
     try:
         async with state.pool.connection() as conn:
@@ -93,13 +97,20 @@ async def list_jobs(
     state: State,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$", description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,19}$", description="next_cursor of the previous page")
+    ] = None,
 ) -> JobPage:
     async with state.pool.connection() as conn:
-        cur = await conn.execute(q("list_jobs"), {
-            "status": status, "before": int(cursor) if cursor else None, "limit": limit,
-        })
+        cur = await conn.execute(
+            q("list_jobs"),
+            {
+                "status": status,
+                "before": int(cursor) if cursor else None,
+                "limit": limit,
+            },
+        )
         rows = await cur.fetchall()
-    jobs = [job_of(r) for r in rows]  # type: ignore[arg-type]
+    jobs = [job_of(r) for r in rows]
     nxt = str(jobs[-1].job_id) if len(jobs) == limit else None
     return JobPage(jobs=jobs, next_cursor=nxt)

@@ -1,0 +1,46 @@
+# The two commands of the README: `make up` starts everything, `make test` runs every test.
+# Both install what is missing first (a .venv with dymunim editable, the executor's npm packages).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WORKER := cloudflare-worker
+
+.PHONY: up test install lint typecheck test-worker test-py bench clean
+
+install: $(VENV)/.installed $(WORKER)/node_modules/.installed $(WORKER)/dist/worker.js
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+$(WORKER)/node_modules/.installed: $(WORKER)/package.json $(WORKER)/package-lock.json
+	cd $(WORKER) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WORKER)/dist/worker.js: $(WORKER)/node_modules/.installed $(wildcard $(WORKER)/src/*.ts)
+	cd $(WORKER) && npm run build
+
+up: install
+	$(BIN)/dymunim up
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test-worker: install
+	cd $(WORKER) && npm run typecheck && npm test
+
+test-py: install
+	$(BIN)/pytest -q
+
+test: lint test-worker test-py
+
+bench: install
+	$(BIN)/python bench/executor.py
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) $(WORKER)/node_modules $(WORKER)/dist .dymunim

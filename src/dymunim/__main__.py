@@ -1,0 +1,3 @@
+from dymunim.cli import app
+
+app(prog_name="dymunim")

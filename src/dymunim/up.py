@@ -1,0 +1,157 @@
+"""`dymunim up`: the whole system on its embedded defaults, each part its own child process.
+
+Postgres (embedded unless DATABASE_URL), the executor pool (unless CLOUDFLARE_WORKER_URL), a
+dispatcher and the API. A child that dies is restarted; Ctrl-C or SIGTERM stops them all in order.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dymunim.db.embedded import EmbeddedPostgres
+from dymunim.db.migrate import migrate
+from dymunim.execute.workerd import free_port
+from dymunim.settings import Settings
+
+log = logging.getLogger("dymunim.up")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    ready_file: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        if self.ready_file:
+            self.ready_file.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dymunim", *self.args], env=self.env, start_new_session=True
+        )
+        self.started_at = time.monotonic()
+        log.info("%s started (pid %d)", self.name, self.proc.pid)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, grace: float) -> None:
+        if not self.alive():
+            return
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", self.name, grace)
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_ready(child: Child, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    assert child.ready_file is not None
+    while time.monotonic() < deadline:
+        if child.ready_file.exists():
+            return
+        if not child.alive():
+            raise SystemExit(f"{child.name} exited while starting (code {child.proc and child.proc.returncode})")
+        time.sleep(0.05)
+    raise SystemExit(f"{child.name} did not become ready in {timeout:.0f}s")
+
+
+def run_up(settings: Settings) -> int:
+    if not is_loopback(settings.host) and not settings.api_token:
+        raise SystemExit(
+            f"refusing to listen on {settings.host} without DYMUNIM_API_TOKEN: anyone who reaches it "
+            "could run code here. Set DYMUNIM_API_TOKEN, or bind 127.0.0.1."
+        )
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    pg: EmbeddedPostgres | None = None
+    dsn = settings.database_url
+    if not dsn:
+        pg = EmbeddedPostgres(data_dir)
+        dsn = pg.start()
+    children: list[Child] = []
+    try:
+        applied = migrate(dsn)
+        if applied:
+            log.info("migrations applied: %s", ", ".join(applied))
+        env = {**os.environ, "DATABASE_URL": dsn, "DYMUNIM_DATA_DIR": str(data_dir)}
+        if settings.cloudflare_worker_url:
+            env["DYMUNIM_EXECUTOR_URL"] = settings.cloudflare_worker_url
+        else:
+            port = settings.executor_port or free_port()
+            token = settings.executor_token or secrets.token_urlsafe(24)
+            env |= {"DYMUNIM_EXECUTOR_URL": f"http://127.0.0.1:{port}", "EXECUTOR_TOKEN": token}
+            ex = Child(
+                "executor",
+                ["executor", "--port", str(port), "--ready-file", str(data_dir / "executor.ready")],
+                env,
+                ready_file=data_dir / "executor.ready",
+            )
+            children.append(ex)
+            ex.start()
+            wait_ready(ex)
+        children.append(Child("dispatcher", ["dispatch"], env))
+        api = Child(
+            "api",
+            ["api", "--host", settings.host, "--port", str(settings.port), "--ready-file", str(data_dir / "api.ready")],
+            env,
+            ready_file=data_dir / "api.ready",
+        )
+        children.append(api)
+        for c in children[-2:]:
+            c.start()
+        wait_ready(api)
+        print(f"dymunim is up: http://{settings.host}:{settings.port}  (Ctrl-C stops it)", flush=True)
+        while not stop.wait(0.5):
+            for c in children:
+                if not c.alive() and not stop.is_set():
+                    c.restarts += 1
+                    code = c.proc.returncode if c.proc else None
+                    # Back off a child that keeps dying at once, so a broken one does not spin.
+                    quick = time.monotonic() - c.started_at < 5
+                    log.error("%s exited (code %s); restarting it (restart %d)", c.name, code, c.restarts)
+                    if quick:
+                        time.sleep(min(10, 0.5 * c.restarts))
+                    c.start()
+        return 0
+    finally:
+        log.info("stopping")
+        for c in reversed(children):  # API first, then dispatcher (finishes in-flight work), then executor
+            c.stop(grace=settings.shutdown_grace_s + 5)
+        if pg:
+            pg.stop()
