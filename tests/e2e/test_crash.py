@@ -1,0 +1,70 @@
+"""Nothing lost: kill parts of a running system and prove every job still ends right, once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import Stack, start_stack, stop_stack_proc
+
+
+@pytest.fixture(scope="module")
+def crash_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    s = start_stack(tmp_path_factory.mktemp("crash"))
+    yield s
+    stop_stack_proc(s.proc)
+
+
+def wait_for(pred, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_dispatcher_killed_mid_job_loses_nothing(crash_stack: Stack) -> None:
+    s = crash_stack
+    job = s.submit({"code": "await new Promise(r => setTimeout(r, 1500)); return 'done'"}, wait=0)
+    jid = job["job_id"]
+
+    def running() -> bool:
+        with s.client() as c:
+            return bool(c.get(f"/api/jobs/{jid}").json()["status"] == "running")
+
+    wait_for(running, what="job running")
+    old = s.children()["dispatch"]
+    os.kill(old, signal.SIGKILL)
+    # `up` restarts the dispatcher; the message comes back after its visibility timeout (4 s here).
+    with s.client() as c:
+        final = wait_for(lambda: (j := c.get(f"/api/jobs/{jid}").json())["status"] == "succeeded" and j,
+                         timeout=40, what="job succeeded after the crash")
+    assert final["result"] == "done"
+    assert final["attempts"] == 2
+    to = [e["to_status"] for e in final["events"]]
+    assert to.count("succeeded") == 1
+    lost = [e for e in final["events"] if e["detail"] and "lost_attempt" in e["detail"]]
+    assert len(lost) == 1 and lost[0]["detail"]["lost_attempt"] == 1
+    assert s.children()["dispatch"] != old
+
+
+def test_up_stops_every_child_on_sigterm(tmp_path: Path) -> None:
+    s = start_stack(tmp_path)
+    kids = s.children()
+    assert set(kids) == {"executor", "dispatch", "api"}
+    workerds = [p.pid for p in psutil.Process(kids["executor"]).children(recursive=True)]
+    assert workerds, "the executor runs workerd child processes"
+    postmaster = int((s.data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(60) == 0
+    for pid in [*kids.values(), *workerds, postmaster]:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, pid
+    stop_stack_proc(s.proc)
