@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from dymunim.api import errors
 from dymunim.api.deps import AppState, require_token
 from dymunim.api.limits import BodyLimit
-from dymunim.api.routes import health, jobs
+from dymunim.api.routes import batch, health, jobs, queues, steer
 from dymunim.db.pool import open_pool
 from dymunim.execute.client import ExecutorClient
 from dymunim.notify.hub import EventHub
@@ -44,5 +44,6 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    app.include_router(jobs.router, dependencies=[Depends(require_token)])
+    for module in (batch, jobs, steer, queues):  # batch first: /api/jobs/batch is not a job id
+        app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

@@ -25,7 +25,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def _describe(err: dict[str, Any]) -> dict[str, str]:
+def describe(err: dict[str, Any]) -> dict[str, str]:
     field = _field(err.get("loc", ()))
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
@@ -46,7 +46,7 @@ def _describe(err: dict[str, Any]) -> dict[str, str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_describe(dict(e)) for e in exc.errors()]
+        errors = [describe(dict(e)) for e in exc.errors()]
         status = 400 if any(e["message"].startswith("the body is not valid JSON") for e in errors) else 422
         detail = "; ".join(e["message"] for e in errors)
         return problem(status, "Invalid request", detail, errors=errors)

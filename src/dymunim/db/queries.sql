@@ -201,3 +201,77 @@ SELECT count(*) FROM pgmq.set_vt('jobs', %(msg_ids)s::bigint[], %(vt)s::integer)
 -- name: release_messages
 -- Graceful shutdown: hand unfinished messages back at once so another dispatcher takes them.
 SELECT count(*) FROM pgmq.set_vt('jobs', %(msg_ids)s::bigint[], 0);
+
+-- name: retry_job
+-- Manual retry of a failed or dead job: back to `queued` with a fresh attempt budget and a new
+-- message, its dead letter (if any) archived, in one statement. status_before tells a 409 from a 404.
+WITH j AS (
+    SELECT job_id, status, attempts FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
+),
+upd AS (
+    UPDATE jobs_state s
+    SET status = 'queued', max_attempts = j.attempts + %(budget)s, result = NULL, error = NULL,
+        run_at = NULL, finished_at = NULL, updated_at = now(),
+        msg_id = (SELECT pgmq.send('jobs', jsonb_build_object('job_id', j.job_id)))
+    FROM j
+    WHERE s.job_id = j.job_id AND j.status IN ('failed', 'dead')
+    RETURNING s.job_id, j.status AS was, j.attempts
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, was, 'queued', attempts, jsonb_build_object('reason', %(reason)s::text) FROM upd
+),
+dlq AS (
+    SELECT count(*) AS n
+    FROM pgmq.archive('jobs_dlq', ARRAY(
+        SELECT d.msg_id FROM pgmq.q_jobs_dlq d, upd WHERE (d.message->>'job_id')::bigint = upd.job_id))
+)
+SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS retried,
+       (SELECT n FROM dlq) AS dead_letters_archived;
+
+-- name: cancel_job
+-- Cancel a job that has not started (or waits to retry): it never runs; its message is archived.
+WITH j AS (
+    SELECT job_id, status, msg_id, attempts FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
+),
+upd AS (
+    UPDATE jobs_state s
+    SET status = 'cancelled', finished_at = now(), updated_at = now(), run_at = NULL
+    FROM j
+    WHERE s.job_id = j.job_id AND j.status IN ('queued', 'retrying')
+    RETURNING s.job_id, j.status AS was, j.msg_id, j.attempts
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, was, 'cancelled', attempts, jsonb_build_object('reason', 'cancelled by request') FROM upd
+),
+arch AS (
+    SELECT count(*) AS n FROM upd, LATERAL pgmq.archive('jobs', upd.msg_id) AS a
+)
+SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS cancelled,
+       (SELECT n FROM arch) AS archived;
+
+-- name: dead_letter_job
+-- The job a dead-letter message belongs to.
+SELECT (message->>'job_id')::bigint AS job_id FROM pgmq.q_jobs_dlq WHERE msg_id = %(msg_id)s;
+
+-- name: dead_letter_jobs
+-- Every job with a message in the dead-letter queue (oldest first), for "replay all".
+SELECT DISTINCT (message->>'job_id')::bigint AS job_id FROM pgmq.q_jobs_dlq ORDER BY 1;
+
+-- name: queue_metrics
+-- Every pgmq queue with its depth and ages.
+SELECT queue_name, queue_length, newest_msg_age_sec, oldest_msg_age_sec, total_messages, scrape_time
+FROM pgmq.metrics_all() ORDER BY queue_name;
+
+-- name: queue_exists
+-- Is this a pgmq queue? (Checked before its table name is used as an identifier.)
+SELECT 1 FROM pgmq.meta WHERE queue_name = %(name)s;
+
+-- name: peek_messages
+-- Messages of one queue without claiming them; {table} is filled with a quoted identifier of a known queue.
+SELECT msg_id, read_ct, enqueued_at, vt, message FROM pgmq.{table} ORDER BY msg_id LIMIT %(limit)s;
+
+-- name: purge_dead_letters
+-- Empty the dead-letter queue (the jobs stay `dead` with their error; only the messages go).
+SELECT pgmq.purge_queue('jobs_dlq') AS purged;

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -52,6 +53,8 @@ class Dispatcher:
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Clear before reading: a NOTIFY that lands during the read then still wakes the wait below.
+            self.wake.clear()
             free = self.s.max_in_flight - len(self.in_flight)
             claimed: list[dict[str, Any]] = []
             if free > 0:
@@ -64,7 +67,6 @@ class Dispatcher:
             if claimed:
                 self._start(claimed)
                 continue
-            self.wake.clear()
             await self._sleep(stop, self.s.poll_interval_s, wake=True)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float, *, wake: bool = False) -> None:
@@ -144,7 +146,11 @@ class Dispatcher:
     async def _record(self, finished: list[Finished]) -> None:
         for delay in (0.2, 0.5, 1, 2, 5, 10, 10, 10):
             try:
-                await record(self.pool, finished, self.policy)
+                done = await record(self.pool, finished, self.policy)
+                if done.next_retry_at:
+                    # set_vt sends no NOTIFY: wake ourselves when the earliest retry is due.
+                    delay = (done.next_retry_at - datetime.now(UTC)).total_seconds()
+                    asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, self.wake.set)
                 break
             except (psycopg.OperationalError, OSError) as exc:
                 # The database went away: keep the outcome and try again. If we die first, the
@@ -153,6 +159,7 @@ class Dispatcher:
                 await asyncio.sleep(delay)
         for f in finished:
             self.in_flight.pop(f.attempt.msg_id, None)
+        self.wake.set()  # room for more: read again without waiting for the poll
 
     def _exec_job(self, r: dict[str, Any]) -> ExecJob:
         return {

@@ -8,6 +8,7 @@ cannot overwrite a newer attempt's row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -42,7 +43,13 @@ def _error_of(f: Finished) -> JobError | None:
     return f.outcome["error"]
 
 
-async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) -> dict[str, int]:
+@dataclass(frozen=True)
+class Recorded:
+    counts: dict[str, int]
+    next_retry_at: datetime | None  # the earliest retry scheduled, so the dispatcher can wake for it
+
+
+async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) -> Recorded:
     final: list[tuple[Finished, str]] = []
     retry: list[Finished] = []
     dead: list[Finished] = []
@@ -63,6 +70,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
             final.append((f, d))
 
     counts = {"final": 0, "retrying": 0, "dead": 0}
+    run_ats = [policy.next_run(f.attempt.attempt) for f in retry]
     async with pool.connection() as conn, conn.transaction():
         if final:
             cur = await conn.execute(q("record_final"), _final_params(final))
@@ -75,7 +83,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
                     "attempts": [f.attempt.attempt for f in retry],
                     "errors": [Jsonb(_error_of(f)) for f in retry],
                     "logs": [Jsonb(f.outcome["logs"] if f.outcome else []) for f in retry],
-                    "run_ats": [policy.next_run(f.attempt.attempt) for f in retry],
+                    "run_ats": run_ats,
                     "durations": [f.outcome["duration_ms"] if f.outcome else None for f in retry],
                 },
             )
@@ -92,7 +100,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
                 },
             )
             counts["dead"] = len(await cur.fetchall())
-    return counts
+    return Recorded(counts, min(run_ats) if run_ats else None)
 
 
 def _final_params(final: list[tuple[Finished, str]]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _check_limits(spec: JobSpec, settings: Settings) -> None:
+def check_limits(spec: JobSpec, settings: Settings) -> None:
     size = len(spec.code.encode())
     if size > settings.max_code_bytes:
         raise SubmitError(
@@ -58,7 +58,7 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
     Raises SubmitError (nothing written) when a spec breaks a limit.
     """
     for spec in specs:
-        _check_limits(spec, settings)
+        check_limits(spec, settings)
     # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
     # transaction (message included) rolls back, and the second pass finds the winner's job.
     for _ in range(3):
