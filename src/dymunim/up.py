@@ -21,6 +21,7 @@ from pathlib import Path
 from dymunim.db.embedded import EmbeddedPostgres
 from dymunim.db.migrate import migrate
 from dymunim.execute.workerd import free_port
+from dymunim.lifecycle import die_with_parent
 from dymunim.settings import Settings
 
 log = logging.getLogger("dymunim.up")
@@ -50,7 +51,10 @@ class Child:
         if self.ready_file:
             self.ready_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dymunim", *self.args], env=self.env, start_new_session=True
+            [sys.executable, "-m", "dymunim", *self.args],
+            env=self.env,
+            start_new_session=True,  # Ctrl-C reaches `up` alone; it stops the children in order
+            preexec_fn=die_with_parent(signal.SIGTERM),  # and if `up` is killed, they stop too
         )
         self.started_at = time.monotonic()
         log.info("%s started (pid %d)", self.name, self.proc.pid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -64,6 +65,15 @@ def install(app: FastAPI) -> None:
         resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
         if exc.headers:
             resp.headers.update(exc.headers)
+        return resp
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def _database_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:
+        # The database restarted or is unreachable: nothing was committed; the client may retry.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+        resp = problem(503, "Database unavailable", "the database is not answering right now; nothing was changed. "
+                       "Retry in a moment.")
+        resp.headers["Retry-After"] = "1"
         return resp
 
     @app.exception_handler(Exception)
