@@ -1,0 +1,141 @@
+"""Executor benchmark: through the supervisor alone, and straight to one workerd for comparison.
+
+Prints one line per figure. Run: .venv/bin/python bench/executor.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.execute.conftest import EX_TOKEN, start_executor  # noqa: E402
+
+TRIVIAL = "return payload.i + 1"
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+class Client:
+    """aiohttp, not httpx: the load generator shares the 2 cores and must cost as little as possible."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.s = session
+
+    async def post(self, path: str, body: object) -> dict:  # type: ignore[type-arg]
+        async with self.s.post(self.url + path, json=body) as r:
+            return await r.json()  # type: ignore[no-any-return]
+
+
+async def latencies(c: Client, path: str, n: int, cache: bool) -> list[float]:
+    out = []
+    for i in range(n):
+        body: dict[str, object] = {"code": TRIVIAL, "payload": {"i": i}}
+        if cache:
+            body["cache_id"] = "bench"
+        t0 = time.perf_counter()
+        r = await c.post(path, body)
+        out.append((time.perf_counter() - t0) * 1000)
+        assert r["ok"], r
+    return out
+
+
+async def concurrent(c: Client, total: int, conc: int) -> float:
+    sem = asyncio.Semaphore(conc)
+
+    async def one(i: int) -> None:
+        async with sem:
+            r = await c.post("/get", {"code": TRIVIAL, "payload": {"i": i}, "cache_id": "bench"})
+            assert r["ok"]
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(total)))
+    return total / (time.perf_counter() - t0)
+
+
+async def batches(c: Client, n_batches: int, size: int, conc: int = 2) -> float:
+    jobs = [{"code": TRIVIAL, "payload": {"i": i}, "cache_id": "bench"} for i in range(size)]
+    sem = asyncio.Semaphore(conc)
+
+    async def one() -> None:
+        async with sem:
+            r = await c.post("/batch", {"jobs": jobs})
+            assert all(o["ok"] for o in r["results"])
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(n_batches)))
+    return n_batches * size / (time.perf_counter() - t0)
+
+
+async def measure(url: str, label: str) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {EX_TOKEN}"}
+    async with aiohttp.ClientSession(headers=headers, connector=aiohttp.TCPConnector(limit=64)) as session:
+        c = Client(url, session)
+        await latencies(c, "/get", 50, True)  # warm up
+        cold = await latencies(c, "/load", 200, False)
+        warm = await latencies(c, "/get", 1000, True)
+        cps = await concurrent(c, 4000, 64)
+        bps = await batches(c, 200, 100)
+    figures = {"cold_p50_ms": pct(cold, 0.5), "cold_p99_ms": pct(cold, 0.99), "warm_p50_ms": pct(warm, 0.5),
+               "warm_p99_ms": pct(warm, 0.99), "calls_per_s_64_concurrent": cps, "batch100_jobs_per_s": bps}
+    for k, v in figures.items():
+        print(f"{label} {k} {v:.2f}", flush=True)
+    return figures
+
+
+def direct_workerd() -> tuple[subprocess.Popen[bytes], str]:
+    from dymunim.execute.workerd import CONFIG, COMPAT_DATE, bundle_path, default_worker_dir, find_workerd, free_port
+    import json
+
+    wd = default_worker_dir()
+    port = free_port()
+    cfg = Path(tempfile.mkdtemp()) / "c.capnp"
+    cfg.write_text(CONFIG.format(port=port, bundle=json.dumps(str(bundle_path(wd))), date=json.dumps(COMPAT_DATE),
+                                 flags="[]", token=json.dumps(EX_TOKEN)))
+    proc = subprocess.Popen([str(find_workerd(wd)), "serve", "--experimental", "--import-path", "/", str(cfg)],
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(url + "/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return proc, url
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    ex = start_executor(tmp)
+    try:
+        sup = asyncio.run(measure(ex.url, "supervisor"))
+    finally:
+        ex.proc.send_signal(signal.SIGTERM)
+        ex.proc.wait(20)
+    proc, url = direct_workerd()
+    try:
+        direct = asyncio.run(measure(url, "direct_workerd"))
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+    overhead = (sup["warm_p50_ms"] - direct["warm_p50_ms"]) / direct["warm_p50_ms"] * 100
+    print(f"supervisor_overhead_warm_p50_pct {overhead:.1f}")
+    print(f"supervisor_overhead_batch_throughput_pct {(1 - sup['batch100_jobs_per_s'] / direct['batch100_jobs_per_s']) * 100:.1f}")
+    print(f"cpu_count {os.cpu_count()} (pool size {os.environ.get('DYMUNIM_EXECUTOR_PROCESSES', 2)})")
+
+
+if __name__ == "__main__":
+    main()
