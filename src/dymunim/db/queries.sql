@@ -275,3 +275,7 @@ SELECT msg_id, read_ct, enqueued_at, vt, message FROM pgmq.{table} ORDER BY msg_
 -- name: purge_dead_letters
 -- Empty the dead-letter queue (the jobs stay `dead` with their error; only the messages go).
 SELECT pgmq.purge_queue('jobs_dlq') AS purged;
+
+-- name: notify_jobs_queue
+-- One wake-up per transaction that put messages on `jobs` (delivered at commit, never for a rollback).
+SELECT pg_notify('pgmq.q_jobs.INSERT', NULL);

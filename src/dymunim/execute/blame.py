@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from typing import Any
+
+import orjson
 
 from dymunim.execute.contract import Outcome
 from dymunim.execute.pool import KillReason, Pool, ProcessKilled, Slot
@@ -48,14 +51,26 @@ def isolate_key(job: dict[str, Any]) -> str:
     return f"{job.get('cache_id')}:{hashlib.sha256(str(job['code']).encode()).hexdigest()}"
 
 
-async def run_one(pool: Pool, job: dict[str, Any], *, strikes: int = 0, avoid: set[int] | None = None) -> Outcome:
+def dumps(obj: Any) -> bytes:
+    """JSON bytes: orjson, or the standard library for what orjson refuses (integers over 64 bits)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj).encode()
+
+
+async def run_one(
+    pool: Pool, job: dict[str, Any], raw: bytes | None = None, *, strikes: int = 0, avoid: set[int] | None = None
+) -> bytes:
+    """Runs one job and returns its Outcome as JSON bytes. `raw`: the job's JSON as received, sent on untouched."""
     avoid = set(avoid or ())
     path = "/get" if job.get("cache_id") else "/load"
     timeout = int(job.get("timeout_ms") or 30_000)
+    body = dumps(job) if raw is None else raw
     while strikes < QUARANTINE_AFTER:
         slot = pool.pick(job.get("cache_id"), avoid)
         try:
-            out: Outcome = await pool.post(slot, path, job, timeout)
+            out = await pool.post(slot, path, body, timeout)
         except ProcessKilled:
             strikes += 1
             avoid.add(slot.index)
@@ -63,41 +78,52 @@ async def run_one(pool: Pool, job: dict[str, Any], *, strikes: int = 0, avoid: s
         if job.get("cache_id"):
             pool.note_isolate(slot, isolate_key(job))
         return out
-    return await _quarantined(pool, job, path, timeout)
+    return await _quarantined(pool, job, path, body, timeout)
 
 
-async def _quarantined(pool: Pool, job: dict[str, Any], path: str, timeout: int) -> Outcome:
+async def _quarantined(pool: Pool, job: dict[str, Any], path: str, body: bytes, timeout: int) -> bytes:
     async with pool.quarantine_lock:
         slot = await pool.ensure_quarantine()
         try:
-            out: Outcome = await pool.post(slot, path, job, timeout)
-            return out
+            return await pool.post(slot, path, body, timeout)
         except ProcessKilled as killed:
             log.warning("job %s is the culprit (%s)", job.get("job_id"), killed.reason)
-            return culprit_outcome(killed.reason, job, pool.max_rss // 2**20)
+            return dumps(culprit_outcome(killed.reason, job, pool.max_rss // 2**20))
 
 
-async def run_batch(pool: Pool, jobs: list[dict[str, Any]]) -> list[Outcome]:
-    """Split by home process, one /batch call per process; a killed sub-batch falls back to run_one."""
+async def run_batch(pool: Pool, jobs: list[dict[str, Any]], raw: bytes | None = None) -> bytes:
+    """Split by home process, one /batch call per process; a killed sub-batch falls back to run_one.
+
+    Returns `{"results": [...]}` as JSON bytes. When every job goes to one process, `raw` (the
+    request body as received) is sent and the answer returned without decoding either.
+    """
     groups: dict[int, tuple[Slot, list[int]]] = {}
     for i, job in enumerate(jobs):
         slot = pool.pick(job.get("cache_id"))
         groups.setdefault(slot.index, (slot, []))[1].append(i)
-    results: list[Outcome | None] = [None] * len(jobs)
+    whole = len(groups) == 1 and raw is not None
+    parts: dict[int, bytes] = {}  # first index of a sub-batch -> its {"results": [...]} bytes
+    results: list[Any] = [None] * len(jobs)
 
     async def one_group(slot: Slot, idx: list[int]) -> None:
         sub = [jobs[i] for i in idx]
         timeout = min(int(j.get("timeout_ms") or 30_000) for j in sub)
         try:
-            body = await pool.post(slot, "/batch", {"jobs": sub}, timeout)
-            for i, out in zip(idx, body["results"], strict=True):
-                results[i] = out
-                if jobs[i].get("cache_id"):
-                    pool.note_isolate(slot, isolate_key(jobs[i]))
+            body = raw if whole and raw is not None else dumps({"jobs": sub})
+            parts[idx[0]] = await pool.post(slot, "/batch", body, timeout)
+            keys = {isolate_key(j) for j in sub if j.get("cache_id")}
+            for key in keys:
+                pool.note_isolate(slot, key)
         except ProcessKilled:
             outs = await asyncio.gather(*(run_one(pool, jobs[i], strikes=1, avoid={slot.index}) for i in idx))
             for i, out in zip(idx, outs, strict=True):
-                results[i] = out
+                results[i] = orjson.loads(out)
 
     await asyncio.gather(*(one_group(s, idx) for s, idx in groups.values()))
-    return [r for r in results if r is not None]
+    if whole and parts:
+        return next(iter(parts.values()))
+    for _slot, idx in groups.values():
+        if idx[0] in parts:
+            for i, out in zip(idx, orjson.loads(parts[idx[0]])["results"], strict=True):
+                results[i] = out
+    return dumps({"results": results})

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 KillReason = Literal["deadline", "memory", "crashed", "recycle"]
 GRACE_S = 0.75  # a frozen process gets this long past a deadline to answer /health
+_JSON = {"Content-Type": "application/json"}
 
 
 class WorkerRefused(Exception):
@@ -38,10 +39,12 @@ class ProcessKilled(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     deadline: float  # monotonic time by which the job's own timeout has passed
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any]  # gets ProcessKilled when the process is killed or dies
+    task: asyncio.Task[Any] | None  # the task awaiting the HTTP answer, cancelled on a kill
+    sending: bool = False
 
 
 @dataclass
@@ -150,6 +153,8 @@ class Pool:
         for call in slot.calls.values():
             if not call.future.done():
                 call.future.set_exception(ProcessKilled(reason, detail))
+                if call.sending and call.task is not None:
+                    call.task.cancel()  # post() turns this into the ProcessKilled above
         slot.calls.clear()
         slot.restarts += 1
         slot.proc.close()
@@ -205,26 +210,33 @@ class Pool:
             await asyncio.wait_for(self.quarantine.ready.wait(), timeout=10)
         return self.quarantine
 
-    async def post(self, slot: Slot, path: str, body: Any, timeout_ms: int) -> Any:
-        """POST to one process; raises ProcessKilled if the process dies or is killed meanwhile."""
+    async def post(self, slot: Slot, path: str, body: bytes, timeout_ms: int) -> bytes:
+        """POST JSON bytes to one process and return its 200 answer's bytes untouched.
+
+        Raises ProcessKilled if the process dies or is killed meanwhile. No extra task per call:
+        a kill cancels the calling task while it waits for the answer, and that becomes ProcessKilled.
+        """
         assert self.http is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(slot.ready.wait(), timeout=5)
         if not slot.ready.is_set():
-            raise ProcessKilled("crashed", f"workerd {slot.index} is not ready")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(slot.ready.wait(), timeout=5)
+            if not slot.ready.is_set():
+                raise ProcessKilled("crashed", f"workerd {slot.index} is not ready")
         call_id = next(self._ids)
-        loop = asyncio.get_running_loop()
-        call = Call(deadline=time.monotonic() + timeout_ms / 1000, future=loop.create_future())
+        task = asyncio.current_task()
+        call = Call(time.monotonic() + timeout_ms / 1000, asyncio.get_running_loop().create_future(), task)
         slot.calls[call_id] = call
-        request = asyncio.ensure_future(self._send(slot, path, body))
         try:
-            done, _ = await asyncio.wait({request, call.future}, return_when=asyncio.FIRST_COMPLETED)
-            if call.future in done:
-                request.cancel()
-                call.future.result()  # raises ProcessKilled
+            call.sending = True
             try:
-                return request.result()
+                return await self._send(slot, path, body)
+            except asyncio.CancelledError:
+                call.sending = False
+                if call.future.done() and not call.future.cancelled() and task is not None and task.uncancel() == 0:
+                    call.future.result()  # raises ProcessKilled
+                raise
             except (aiohttp.ClientError, ConnectionError) as exc:
+                call.sending = False
                 # The connection broke: the process died under us. Wait for the reaper's verdict.
                 if slot.proc.proc and slot.proc.proc.returncode is None and not slot.killed:
                     raise ProcessKilled("crashed", f"connection to workerd {slot.index} failed: {exc!r}") from exc
@@ -232,16 +244,19 @@ class Pool:
                     await asyncio.wait_for(asyncio.shield(call.future), timeout=2)
                 raise ProcessKilled(slot.killed or "crashed", f"workerd {slot.index} died: {exc!r}") from exc
         finally:
+            call.sending = False
             slot.calls.pop(call_id, None)
             if not call.future.done():
                 call.future.cancel()
+            elif not call.future.cancelled():
+                call.future.exception()  # retrieved: no "exception was never retrieved" warning
 
-    async def _send(self, slot: Slot, path: str, body: Any) -> Any:
+    async def _send(self, slot: Slot, path: str, body: bytes) -> bytes:
         assert self.http is not None
-        async with self.http.post(slot.proc.url + path, json=body) as r:
+        async with self.http.post(slot.proc.endpoint(path), data=body, headers=_JSON) as r:
             if r.status != 200:
                 raise WorkerRefused(f"workerd answered {r.status}: {(await r.text())[:300]}")
-            return await r.json()
+            return await r.read()
 
     def note_isolate(self, slot: Slot, key: str) -> None:
         """Cached isolates are never evicted locally: recycle a process that holds too many."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -11,6 +12,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from dymunim.execute.blame import run_batch, run_one
@@ -55,11 +57,28 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
         return _problem(502, str(exc))
 
 
-async def _body(request: web.Request) -> Any:
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(raw: bytes) -> Any:
+    """orjson; the standard library for integers over 64 bits, which orjson refuses. NaN/Infinity are not JSON."""
     try:
-        return await request.json()
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw, parse_constant=_reject_constant)
+
+
+async def _body(request: web.Request) -> tuple[Any, bytes]:
+    raw = await request.read()
+    try:
+        return loads(raw), raw
     except ValueError:
         raise web.HTTPBadRequest(text='{"error": "body is not valid JSON"}', content_type="application/json") from None
+
+
+def _json_bytes(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -70,25 +89,27 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def single(request: web.Request) -> web.Response:
-    job = await _body(request)
+    job, raw = await _body(request)
     if err := _job_error(job):
         return _problem(400, err)
     if request.path == "/get" and not job.get("cache_id"):
         return _problem(400, "cache_id is required for /get")
     if request.path == "/load":
+        # The Worker's /load ignores cache_id too, so the body goes on as received.
         job = {**job, "cache_id": None}
-    return web.json_response(await run_one(request.app[POOL], job))
+    # The Outcome bytes go back as the Worker wrote them: nothing here needs to look inside.
+    return _json_bytes(await run_one(request.app[POOL], job, raw))
 
 
 async def batch(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body, raw = await _body(request)
     jobs = body.get("jobs") if isinstance(body, dict) else None
     if not isinstance(jobs, list):
         return _problem(400, 'body must be {"jobs": [...]}')
     for i, job in enumerate(jobs):
         if err := _job_error(job):
             return _problem(400, f"jobs[{i}]: {err}")
-    return web.json_response({"results": await run_batch(request.app[POOL], jobs)})
+    return _json_bytes(await run_batch(request.app[POOL], jobs, raw))
 
 
 def build_app(pool: Pool, token: str | None) -> web.Application:

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import psutil
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class WorkerdProcess:
         self.index = index
         self.port = 0
         self.proc: asyncio.subprocess.Process | None = None
+        self._urls: dict[tuple[int, str], URL] = {}
         self._dir = tempfile.TemporaryDirectory(prefix=f"dymunim-workerd-{index}-")
 
     @property
@@ -82,6 +84,14 @@ class WorkerdProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def endpoint(self, path: str) -> URL:
+        """The parsed URL of `path` on this process (parsed once: this is on every call's path)."""
+        key = (self.port, path)
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = URL(self.url + path)
+        return url
 
     def rss_bytes(self) -> int:
         if self.proc is None or self.proc.returncode is not None:

@@ -18,6 +18,8 @@ async def retry(conn: DictConn, job_id: int, budget: int, reason: str = "manual 
     cur = await conn.execute(q("retry_job"), {"job_id": job_id, "budget": budget, "reason": reason})
     row = await cur.fetchone()
     assert row is not None
+    if row["retried"] is not None:
+        await conn.execute(q("notify_jobs_queue"))
     return Steered(row["status_before"], row["retried"] is not None)
 
 

@@ -116,6 +116,7 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
             },
         )
         rows = await cur.fetchall()
+        await conn.execute(q("notify_jobs_queue"))
         for (i, _), row in zip(fresh, rows, strict=True):
             out[i] = Submitted(JobId(row["job_id"]), created=True)
 

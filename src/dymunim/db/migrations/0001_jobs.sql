@@ -3,8 +3,11 @@
 
 SELECT pgmq.create('jobs');
 SELECT pgmq.create('jobs_dlq');
--- Wake dispatchers on every insert (throttle 0): an idle system must pick a job up at once.
-SELECT pgmq.enable_notify_insert('jobs', 0);
+-- Wake dispatchers on insert (pgmq's trigger, for any producer). Throttled to one NOTIFY per 100 ms:
+-- unthrottled, its per-row work tripled the cost of a 1,000-job batch submit. dymunim's own submit and
+-- retry paths also send one NOTIFY per transaction on the same channel (query notify_jobs_queue), so
+-- their jobs never wait out a throttle window.
+SELECT pgmq.enable_notify_insert('jobs', 100);
 
 CREATE TABLE job_code (
     code_hash  text PRIMARY KEY,            -- sha256 hex of the code
