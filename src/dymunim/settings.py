@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_timeout_ms: int = Field(default=300_000, alias="DYMUNIM_MAX_TIMEOUT_MS")
     default_max_attempts: int = Field(default=3, alias="DYMUNIM_DEFAULT_MAX_ATTEMPTS")
     max_code_bytes: int = Field(default=1_048_576, alias="DYMUNIM_MAX_CODE_BYTES")
+    submit_rate_per_s: float = Field(default=0.0, alias="DYMUNIM_SUBMIT_RATE_PER_S")
+    submit_burst: float = Field(default=100.0, alias="DYMUNIM_SUBMIT_BURST")
     max_body_bytes: int = Field(default=1_048_576, alias="DYMUNIM_MAX_BODY_BYTES")
     max_log_lines: int = Field(default=1000, alias="DYMUNIM_MAX_LOG_LINES")
     max_log_bytes: int = Field(default=65_536, alias="DYMUNIM_MAX_LOG_BYTES")

@@ -11,7 +11,8 @@ from fastapi import Depends, FastAPI
 from dymunim.api import errors
 from dymunim.api.deps import AppState, require_token
 from dymunim.api.limits import BodyLimit
-from dymunim.api.routes import batch, health, jobs, queues, steer
+from dymunim.api.middleware import RateLimiter, RequestContext
+from dymunim.api.routes import batch, events, health, jobs, metrics, prometheus, queues, steer, workers
 from dymunim.db.pool import open_pool
 from dymunim.execute.client import ExecutorClient
 from dymunim.notify.hub import EventHub
@@ -43,7 +44,12 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    limiter = (RateLimiter(settings.submit_rate_per_s, settings.submit_burst)
+               if settings.submit_rate_per_s > 0 else None)
+    app.add_middleware(RequestContext, limiter=limiter)  # outermost: logs every request, even a 413
     app.include_router(health.router)
-    for module in (batch, jobs, steer, queues):  # batch first: /api/jobs/batch is not a job id
+    app.include_router(prometheus.router)
+    # batch before jobs: /api/jobs/batch must not be read as a job id
+    for module in (batch, jobs, steer, queues, metrics, workers, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     return app

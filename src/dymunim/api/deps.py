@@ -38,6 +38,9 @@ def require_token(request: Request, state: State) -> None:
         return
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
+    if not header and request.url.path == "/api/events":
+        # EventSource cannot send headers: the live stream alone also takes ?token=.
+        scheme, given = "bearer", request.query_params.get("token", "")
     if scheme.lower() != "bearer" or not given:
         raise HTTPException(
             401,

@@ -179,10 +179,17 @@ SELECT event_id, from_status, to_status, attempt, at, detail
 FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
 
 -- name: list_jobs
--- Newest first, optionally one status, keyset by job_id.
+-- Newest first with optional filters; keyset pagination on job_id (stable while new jobs arrive).
 SELECT j.*, c.code FROM jobs_state j JOIN job_code c USING (code_hash)
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
+  AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
+  AND (%(worker_id)s::text IS NULL OR j.worker_id = %(worker_id)s::text)
+  AND (%(trace_id)s::text IS NULL OR j.trace_id = %(trace_id)s::text)
+  AND (%(created_after)s::timestamptz IS NULL OR j.created_at >= %(created_after)s::timestamptz)
+  AND (%(created_before)s::timestamptz IS NULL OR j.created_at < %(created_before)s::timestamptz)
+  AND (%(q)s::text IS NULL OR (j.error->>'message') ILIKE '%%' || %(q)s::text || '%%'
+       OR (j.error->>'name') ILIKE '%%' || %(q)s::text || '%%')
 ORDER BY j.job_id DESC
 LIMIT %(limit)s;
 
@@ -279,3 +286,70 @@ SELECT pgmq.purge_queue('jobs_dlq') AS purged;
 -- name: notify_jobs_queue
 -- One wake-up per transaction that put messages on `jobs` (delivered at commit, never for a rollback).
 SELECT pg_notify('pgmq.q_jobs.INSERT', NULL);
+
+-- name: status_counts
+-- Jobs by status from the sharded counters (constant time at any table size).
+SELECT status, sum(n)::bigint AS n FROM job_status_counts GROUP BY status;
+
+-- name: minute_outcomes
+-- Outcomes per minute over the range.
+SELECT minute, status, cold, sum(n)::bigint AS n FROM job_minute_outcomes
+WHERE minute >= date_trunc('minute', now()) - make_interval(mins => %(minutes)s)
+GROUP BY 1, 2, 3 ORDER BY 1;
+
+-- name: latency_histogram
+-- Latency histogram buckets over the range, by kind (exec_cold, exec_warm, wait).
+SELECT kind, bucket, dymunim_bucket_upper_ms(bucket) AS upper_ms, sum(n)::bigint AS n FROM job_minute_latency
+WHERE minute >= date_trunc('minute', now()) - make_interval(mins => %(minutes)s)
+GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: top_failing
+-- Workers (saved worker, cache id, or code hash) with the most failures over the range.
+SELECT cache_id, sum(n)::bigint AS failures FROM job_minute_failures
+WHERE minute >= date_trunc('minute', now()) - make_interval(mins => %(minutes)s)
+GROUP BY 1 ORDER BY 2 DESC LIMIT 10;
+
+-- name: latency_all_time
+-- Every latency bucket ever recorded (Prometheus histograms are cumulative).
+SELECT kind, bucket, dymunim_bucket_upper_ms(bucket) AS upper_ms, sum(n)::bigint AS n
+FROM job_minute_latency GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- name: outcomes_all_time
+-- Every finished attempt ever, by outcome and cold/warm.
+SELECT status, cold, sum(n)::bigint AS n FROM job_minute_outcomes GROUP BY 1, 2;
+
+-- name: dispatcher_seen
+-- A dispatcher's heartbeat.
+INSERT INTO dispatchers (dispatcher_id, hostname, pid, in_flight)
+VALUES (%(id)s, %(hostname)s, %(pid)s, %(in_flight)s)
+ON CONFLICT (dispatcher_id) DO UPDATE SET last_seen = now(), in_flight = EXCLUDED.in_flight;
+
+-- name: dispatcher_gone
+-- A dispatcher that stops cleanly says so.
+DELETE FROM dispatchers WHERE dispatcher_id = %(id)s;
+
+-- name: dispatchers_alive
+-- Dispatchers seen within the last `seconds`.
+SELECT dispatcher_id, hostname, pid, started_at, last_seen, in_flight FROM dispatchers
+WHERE last_seen > now() - make_interval(secs => %(seconds)s) ORDER BY started_at;
+
+-- name: events_since
+-- Job events after an event id (SSE resume with Last-Event-ID), oldest first.
+SELECT event_id, job_id, to_status AS status, from_status AS "from", attempt, at FROM job_events
+WHERE event_id > %(after)s ORDER BY event_id LIMIT %(limit)s;
+
+-- name: create_worker
+-- Save code under a name.
+INSERT INTO workers (name, code_hash, language, cache_id)
+VALUES (%(name)s, %(code_hash)s, %(language)s, %(cache_id)s)
+RETURNING worker_id;
+
+-- name: get_worker
+-- One saved worker with its code.
+SELECT w.*, c.code FROM workers w JOIN job_code c USING (code_hash) WHERE w.worker_id = %(worker_id)s;
+
+-- name: list_workers
+-- Saved workers, newest first, with their job counts.
+SELECT w.*, c.code,
+       (SELECT count(*) FROM jobs_state j WHERE j.worker_id = w.worker_id) AS jobs
+FROM workers w JOIN job_code c USING (code_hash) ORDER BY w.created_at DESC LIMIT %(limit)s;

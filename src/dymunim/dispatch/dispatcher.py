@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +30,8 @@ from dymunim.settings import Settings
 
 log = logging.getLogger(__name__)
 
+HEALTH_PERIOD_S = 5.0  # dispatchers report at least this often; /health trusts 3 periods
+
 
 class Dispatcher:
     def __init__(self, settings: Settings, dsn: str, pool: DictPool, executor: ExecutorClient) -> None:
@@ -36,6 +41,7 @@ class Dispatcher:
         self.executor = executor
         self.policy = RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
         self.wake = asyncio.Event()
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -176,16 +182,22 @@ class Dispatcher:
         }
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
-        period = max(1.0, self.s.visibility_timeout_s / 3)
+        """Keep in-flight messages hidden while their jobs run, and tell /health we are alive."""
+        period = max(1.0, min(HEALTH_PERIOD_S, self.s.visibility_timeout_s / 3))
         while not stop.is_set():
-            await self._sleep(stop, period)
             ids = list(self.in_flight)
-            if not ids:
-                continue
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
-                    await conn.execute(q("extend_visibility"), {"msg_ids": ids, "vt": self.s.visibility_timeout_s})
+                    if ids:
+                        await conn.execute(q("extend_visibility"), {"msg_ids": ids, "vt": self.s.visibility_timeout_s})
+                    await conn.execute(q("dispatcher_seen"), {"id": self.id, "hostname": socket.gethostname(),
+                                                               "pid": os.getpid(), "in_flight": len(ids)})
                     await conn.commit()
+            await self._sleep(stop, period)
+        with contextlib.suppress(psycopg.Error, OSError):
+            async with self.pool.connection() as conn:
+                await conn.execute(q("dispatcher_gone"), {"id": self.id})
+                await conn.commit()
 
     async def _drain(self) -> None:
         """Finish in-flight work within the grace period; hand the rest back at once."""

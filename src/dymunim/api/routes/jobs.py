@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from dymunim.api.deps import State
 from dymunim.api.views import Job, JobPage, job_of
@@ -70,10 +71,13 @@ async def submit(
     spec: JobSpec,
     state: State,
     response: Response,
+    request: Request,
     wait: Annotated[
         float | None, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state")
     ] = None,
 ) -> Job:
+    if spec.trace_id is None:
+        spec.trace_id = request.state.trace_id
     try:
         async with state.pool.connection() as conn:
             (sub,) = await submit_jobs(conn, [spec], state.settings)
@@ -96,20 +100,23 @@ async def get_job(job_id: int, state: State) -> Job:
 async def list_jobs(
     state: State,
     status: JobStatus | None = None,
+    cache_id: str | None = None,
+    worker_id: str | None = None,
+    trace_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    q_: Annotated[str | None, Query(alias="q", max_length=200, description="Text in the error name or message")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[
-        str | None, Query(pattern=r"^[0-9]{1,19}$", description="next_cursor of the previous page")
+        str | None, Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page")
     ] = None,
 ) -> JobPage:
     async with state.pool.connection() as conn:
-        cur = await conn.execute(
-            q("list_jobs"),
-            {
-                "status": status,
-                "before": int(cursor) if cursor else None,
-                "limit": limit,
-            },
-        )
+        cur = await conn.execute(q("list_jobs"), {
+            "status": status, "before": int(cursor) if cursor else None, "limit": limit,
+            "cache_id": cache_id, "worker_id": worker_id, "trace_id": trace_id,
+            "created_after": created_after, "created_before": created_before, "q": q_ or None,
+        })
         rows = await cur.fetchall()
     jobs = [job_of(r) for r in rows]
     nxt = str(jobs[-1].job_id) if len(jobs) == limit else None
