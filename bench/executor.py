@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.execute.conftest import EX_TOKEN, start_executor  # noqa: E402
+from tests.execute.conftest import EX_TOKEN, start_executor
 
 TRIVIAL = "return payload.i + 1"
 
@@ -98,8 +97,9 @@ async def measure(url: str, label: str) -> dict[str, float]:
 
 
 def direct_workerd() -> tuple[subprocess.Popen[bytes], str]:
-    from dymunim.execute.workerd import CONFIG, COMPAT_DATE, bundle_path, default_worker_dir, find_workerd, free_port
     import json
+
+    from dymunim.execute.workerd import COMPAT_DATE, CONFIG, bundle_path, default_worker_dir, find_workerd, free_port
 
     wd = default_worker_dir()
     port = free_port()
@@ -133,7 +133,8 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     overhead = (sup["warm_p50_ms"] - direct["warm_p50_ms"]) / direct["warm_p50_ms"] * 100
     print(f"supervisor_overhead_warm_p50_pct {overhead:.1f}")
-    print(f"supervisor_overhead_batch_throughput_pct {(1 - sup['batch100_jobs_per_s'] / direct['batch100_jobs_per_s']) * 100:.1f}")
+    batch_overhead = (1 - sup["batch100_jobs_per_s"] / direct["batch100_jobs_per_s"]) * 100
+    print(f"supervisor_overhead_batch_throughput_pct {batch_overhead:.1f}")
     print(f"cpu_count {os.cpu_count()} (pool size {os.environ.get('DYMUNIM_EXECUTOR_PROCESSES', 2)})")
 
 

@@ -183,3 +183,11 @@ def test_submit_rate_limit(tmp_path: Path) -> None:
             assert n and n["n"] == codes.count(201)
     finally:
         stop_stack_proc(s.proc)
+
+
+def test_ui_is_served_with_spa_fallback(stack: Stack) -> None:
+    for path in ("/", "/jobs", "/jobs/123", "/workers/new"):
+        r = httpx.get(stack.url + path)
+        assert r.status_code == 200 and "text/html" in r.headers["content-type"], path
+    r = httpx.get(stack.url + "/api/nope", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

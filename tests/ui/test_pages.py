@@ -155,3 +155,46 @@ def test_theme_toggle_is_remembered(ui: UI, stack: Stack) -> None:
     expect(ui.page.get_by_role("heading", level=1, name="New worker")).to_be_visible()
     ui.shot("new-worker-dark")
     ui.assert_no_errors()
+
+
+def test_replay_dead_letter_from_queues(ui: UI, stack: Stack) -> None:
+    if route_missing(stack, "GET", "/api/dead-letters"):
+        pytest.skip("server has no /api/dead-letters yet")
+    job = stack.submit({"code": "throw new Error('to the dlq')", "payload": {}, "retry_on_error": True, "max_attempts": 1})
+    assert job["status"] == "dead", job
+    ui.goto("/queues")
+    dlq = ui.page.get_by_test_id("dead-letters")
+    row = dlq.locator("li", has=ui.page.get_by_role("link", name=f"job #{job['job_id']}", exact=True))
+    expect(row).to_be_visible(timeout=15_000)
+    ui.shot("queues-dlq")
+    row.get_by_role("button", name="Replay").click()
+    expect(dlq.get_by_role("status")).to_contain_text("Replayed as", timeout=15_000)
+    ui.assert_no_errors()
+
+
+def test_purge_needs_confirmation(ui: UI, stack: Stack) -> None:
+    if route_missing(stack, "GET", "/api/dead-letters"):
+        pytest.skip("server has no /api/dead-letters yet")
+    stack.submit({"code": "throw new Error('purge me')", "payload": {}, "retry_on_error": True, "max_attempts": 1})
+    ui.goto("/queues")
+    dlq = ui.page.get_by_test_id("dead-letters")
+    expect(dlq.get_by_role("button", name="Purge")).to_be_enabled(timeout=15_000)
+    dlq.get_by_role("button", name="Purge").click()
+    dialog = ui.page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Purge the dead-letter queue?")
+    dialog.get_by_role("button", name=re.compile(r"^Purge \d+$")).click()
+    expect(dlq.get_by_role("status")).to_contain_text("Purged", timeout=15_000)
+    expect(dlq).to_contain_text("No dead letters")
+    ui.assert_no_errors()
+
+
+def test_save_worker(ui: UI, stack: Stack) -> None:
+    if route_missing(stack, "GET", "/api/workers"):
+        pytest.skip("server has no /api/workers yet")
+    ui.goto("/workers/new")
+    ui.page.get_by_role("button", name="Save").click()
+    dialog = ui.page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(f"sum-{uuid.uuid4().hex[:6]}")
+    dialog.get_by_role("button", name="Save worker").click()
+    expect(dialog).to_contain_text("Saved as", timeout=15_000)
+    ui.assert_no_errors()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
-from dymunim.api import errors
+from dymunim.api import errors, spa
 from dymunim.api.deps import AppState, require_token
 from dymunim.api.limits import BodyLimit
 from dymunim.api.middleware import RateLimiter, RequestContext
@@ -52,4 +52,5 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     # batch before jobs: /api/jobs/batch must not be read as a job id
     for module in (batch, jobs, steer, queues, metrics, workers, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
+    spa.install(app)  # last: only paths no route above claims fall through to the UI
     return app

@@ -98,8 +98,12 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], raw: bytes | None = 
     request body as received) is sent and the answer returned without decoding either.
     """
     groups: dict[int, tuple[Slot, list[int]]] = {}
+    homes: dict[Any, Slot] = {}  # cache_id -> slot: jobs of a batch mostly share a few cache ids
     for i, job in enumerate(jobs):
-        slot = pool.pick(job.get("cache_id"))
+        cache_id = job.get("cache_id")
+        slot = homes.get(cache_id) if cache_id else None
+        if slot is None:
+            slot = homes[cache_id] = pool.pick(cache_id)
         groups.setdefault(slot.index, (slot, []))[1].append(i)
     whole = len(groups) == 1 and raw is not None
     parts: dict[int, bytes] = {}  # first index of a sub-batch -> its {"results": [...]} bytes
@@ -111,9 +115,9 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], raw: bytes | None = 
         try:
             body = raw if whole and raw is not None else dumps({"jobs": sub})
             parts[idx[0]] = await pool.post(slot, "/batch", body, timeout)
-            keys = {isolate_key(j) for j in sub if j.get("cache_id")}
-            for key in keys:
-                pool.note_isolate(slot, key)
+            isolates = {(j["cache_id"], j["code"]) for j in sub if j.get("cache_id")}
+            for cache_id, code in isolates:
+                pool.note_isolate(slot, isolate_key({"cache_id": cache_id, "code": code}))
         except ProcessKilled:
             outs = await asyncio.gather(*(run_one(pool, jobs[i], strikes=1, avoid={slot.index}) for i in idx))
             for i, out in zip(idx, outs, strict=True):

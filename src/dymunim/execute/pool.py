@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 KillReason = Literal["deadline", "memory", "crashed", "recycle"]
 GRACE_S = 0.75  # a frozen process gets this long past a deadline to answer /health
-_JSON = {"Content-Type": "application/json"}
 
 
 class WorkerRefused(Exception):
@@ -252,11 +251,10 @@ class Pool:
                 call.future.exception()  # retrieved: no "exception was never retrieved" warning
 
     async def _send(self, slot: Slot, path: str, body: bytes) -> bytes:
-        assert self.http is not None
-        async with self.http.post(slot.proc.endpoint(path), data=body, headers=_JSON) as r:
-            if r.status != 200:
-                raise WorkerRefused(f"workerd answered {r.status}: {(await r.text())[:300]}")
-            return await r.read()
+        status, answer = await slot.proc.post(path, body)
+        if status != 200:
+            raise WorkerRefused(f"workerd answered {status}: {answer[:300].decode(errors='replace')}")
+        return answer
 
     def note_isolate(self, slot: Slot, key: str) -> None:
         """Cached isolates are never evicted locally: recycle a process that holds too many."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import json
 import logging
@@ -12,8 +13,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+import httptools
 import psutil
-from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class WorkerdProcess:
         self.index = index
         self.port = 0
         self.proc: asyncio.subprocess.Process | None = None
-        self._urls: dict[tuple[int, str], URL] = {}
+        self._http: _Connections | None = None
         self._dir = tempfile.TemporaryDirectory(prefix=f"dymunim-workerd-{index}-")
 
     @property
@@ -85,13 +86,15 @@ class WorkerdProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def endpoint(self, path: str) -> URL:
-        """The parsed URL of `path` on this process (parsed once: this is on every call's path)."""
-        key = (self.port, path)
-        url = self._urls.get(key)
-        if url is None:
-            url = self._urls[key] = URL(self.url + path)
-        return url
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """POST JSON bytes over a kept-alive loopback connection; (status, body bytes).
+
+        A plain asyncio protocol, not an HTTP client library: this is on every call's path and the
+        load shares the CPU. Raises ConnectionError when the connection fails or the process is gone.
+        """
+        if self._http is None or self._http.port != self.port:
+            self._http = _Connections(self.port, self.token)
+        return await self._http.post(path, body)
 
     def rss_bytes(self) -> int:
         if self.proc is None or self.proc.returncode is not None:
@@ -142,4 +145,128 @@ class WorkerdProcess:
 
     def close(self) -> None:
         self.kill()
+        if self._http is not None:
+            self._http.close()
         self._dir.cleanup()
+
+
+class _Response(asyncio.Protocol):
+    """One HTTP/1.1 connection to workerd; answers are parsed by httptools (C)."""
+
+    def __init__(self, owner: _Connections) -> None:
+        self.owner = owner
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.chunks: list[bytes] = []
+        self.got_data = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.got_data = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(ConnectionError(f"bad HTTP answer from workerd: {exc}"))
+            self.abort()
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+            self.waiter.set_result((self.parser.get_status_code(), body))
+        self.chunks = []
+        if not self.parser.should_keep_alive():
+            self.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.owner.forget(self)
+        self._fail(ConnectionError(f"connection to workerd lost: {exc!r}" if exc else "workerd closed the connection"))
+
+    def _fail(self, exc: Exception) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class _Connections:
+    """Kept-alive connections to one workerd process (one request at a time on each)."""
+
+    MAX_IDLE = 256
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.idle: list[_Response] = []
+        self.all: set[_Response] = set()
+        self._head = (
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+
+    async def _connect(self) -> _Response:
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(lambda: _Response(self), "127.0.0.1", self.port)
+        self.all.add(conn)
+        return conn
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        request = b"POST %s HTTP/1.1\r\n%s%d\r\n\r\n%s" % (path.encode(), self._head, len(body), body)
+        while self.idle:
+            conn = self.idle.pop()
+            if conn.closed:
+                continue
+            try:
+                return await self._exchange(conn, request)
+            except ConnectionError:
+                # workerd may close an idle connection just as we reuse it: it never read the
+                # request, so send it again on a fresh connection (which fails if the process is gone).
+                if conn.got_data:
+                    raise
+        try:
+            conn = await self._connect()
+        except OSError as exc:
+            raise ConnectionError(f"cannot connect to workerd on port {self.port}: {exc!r}") from exc
+        return await self._exchange(conn, request)
+
+    async def _exchange(self, conn: _Response, request: bytes) -> tuple[int, bytes]:
+        assert conn.transport is not None
+        conn.waiter = asyncio.get_running_loop().create_future()
+        conn.got_data = False
+        try:
+            conn.transport.write(request)
+            answer = await conn.waiter
+        except BaseException:
+            conn.abort()  # cancelled or failed mid-request: the connection's state is unknown
+            self.all.discard(conn)
+            raise
+        conn.waiter = None
+        if conn.closed:
+            self.all.discard(conn)
+        elif len(self.idle) < self.MAX_IDLE:
+            self.idle.append(conn)
+        else:
+            conn.abort()
+            self.all.discard(conn)
+        return answer
+
+    def forget(self, conn: _Response) -> None:
+        self.all.discard(conn)
+        with contextlib.suppress(ValueError):
+            self.idle.remove(conn)
+
+    def close(self) -> None:
+        for conn in list(self.all):
+            conn.abort()
+        self.all.clear()
+        self.idle.clear()

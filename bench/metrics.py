@@ -1,0 +1,79 @@
+"""GET /api/metrics and GET /metrics latency with 1,000,000 jobs in the table.
+
+Seeds jobs and their lifecycle events straight into an embedded Postgres (the rollup trigger fills
+the counters as it would in production), then times the endpoints through the real app.
+Prints one line per figure. Run: .venv/bin/python bench/metrics.py [--jobs 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from dymunim.api.app import create_app
+from dymunim.db.embedded import EmbeddedPostgres
+from dymunim.db.migrate import migrate
+from dymunim.settings import Settings
+
+SEED = """
+INSERT INTO job_code (code_hash, code, language) VALUES ('bench', 'return 1', 'javascript') ON CONFLICT DO NOTHING;
+INSERT INTO jobs_state (job_id, payload, status, code_hash, cache_id, timeout_ms, attempts, created_at,
+                        started_at, finished_at, duration_ms, cold_start, error)
+SELECT g, '{}'::jsonb, CASE WHEN g %% 10 = 0 THEN 'failed' ELSE 'succeeded' END, 'bench', 'w' || (g %% 50),
+       30000, 1, now() - (g %% 3600) * interval '1 second', now() - (g %% 3600) * interval '1 second',
+       now() - (g %% 3600) * interval '1 second' + interval '5 ms', (g %% 40) + 0.5, g %% 7 = 0,
+       CASE WHEN g %% 10 = 0 THEN '{"name": "Error", "message": "bench failure"}'::jsonb END
+FROM generate_series(%(start)s, %(stop)s) g;
+INSERT INTO job_events (job_id, from_status, to_status, attempt, at)
+SELECT g, s.f, s.t, s.a, now() - (g %% 3600) * interval '1 second'
+FROM generate_series(%(start)s, %(stop)s) g,
+     LATERAL (VALUES (NULL, 'queued', 0), ('queued', 'running', 1),
+                     ('running', CASE WHEN g %% 10 = 0 THEN 'failed' ELSE 'succeeded' END, 1)) s(f, t, a);
+"""
+
+
+async def time_endpoint(client: httpx.AsyncClient, path: str, n: int = 30) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = await client.get(path)
+        out.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200, r.text[:300]
+    return sorted(out)
+
+
+async def main(jobs: int) -> None:
+    pg = EmbeddedPostgres(Path(tempfile.mkdtemp()))
+    dsn = pg.start()
+    try:
+        migrate(dsn)
+        t0 = time.perf_counter()
+        with psycopg.connect(dsn) as conn:
+            for start in range(1, jobs + 1, 100_000):
+                conn.execute(SEED.encode(), {"start": start, "stop": min(jobs, start + 99_999)})
+                conn.commit()
+            conn.execute("ANALYZE")
+        print(f"seed_jobs {jobs} in {time.perf_counter() - t0:.0f} s", flush=True)
+        app = create_app(Settings(), dsn, "http://127.0.0.1:9")
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                for path in ("/api/metrics?range_minutes=60", "/api/metrics?range_minutes=1440", "/metrics",
+                             "/api/jobs?limit=50", "/api/jobs?status=failed&limit=50"):
+                    ms = await time_endpoint(client, path)
+                    print(f"{path} p50_ms {statistics.median(ms):.1f} max_ms {ms[-1]:.1f}", flush=True)
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=1_000_000)
+    asyncio.run(main(ap.parse_args().jobs))

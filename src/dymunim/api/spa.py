@@ -1,0 +1,33 @@
+"""Serve the built UI (web/ -> src/dymunim/web_dist) with SPA fallback: one server, one port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+WEB_DIST = Path(__file__).resolve().parents[1] / "web_dist"
+
+_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>dymunim</title>
+<body style="font-family:system-ui;margin:3rem;max-width:40rem">
+<h1>dymunim is running</h1><p>The web UI has not been built. Run <code>make up</code> (it builds
+<code>web/</code> with npm), or use the API: <a href="/docs">/docs</a>.</p></body>"""
+
+
+def install(app: FastAPI, dist: Path = WEB_DIST) -> None:
+    root = dist.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> Response:
+        if path.startswith("api/") or path == "api":
+            raise HTTPException(404, f"no API route /{path}; see /docs")
+        index = root / "index.html"
+        if not index.exists():
+            return HTMLResponse(_NOT_BUILT)
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            # Hashed asset names never change content: cache them for a year.
+            cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            return FileResponse(candidate, headers={"Cache-Control": cache})
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
