@@ -23,7 +23,8 @@ from dymunim.db.migrate import migrate
 from dymunim.settings import Settings
 
 SEED = """
-INSERT INTO job_code (code_hash, code, language) VALUES ('bench', 'return 1', 'javascript') ON CONFLICT DO NOTHING;
+INSERT INTO job_code (code_hash, code, language) VALUES ('bench', 'return 1', 'javascript')
+ON CONFLICT DO NOTHING;
 INSERT INTO jobs_state (job_id, payload, status, code_hash, cache_id, timeout_ms, attempts, created_at,
                         started_at, finished_at, duration_ms, cold_start, error)
 SELECT g, '{}'::jsonb, CASE WHEN g %% 10 = 0 THEN 'failed' ELSE 'succeeded' END, 'bench', 'w' || (g %% 50),
@@ -57,7 +58,8 @@ async def main(jobs: int) -> None:
         t0 = time.perf_counter()
         with psycopg.connect(dsn) as conn:
             for start in range(1, jobs + 1, 100_000):
-                conn.execute(SEED.encode(), {"start": start, "stop": min(jobs, start + 99_999)})
+                for statement in SEED.strip().split(";\n"):
+                    conn.execute(statement.encode(), {"start": start, "stop": min(jobs, start + 99_999)})
                 conn.commit()
             conn.execute("ANALYZE")
         print(f"seed_jobs {jobs} in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import start_stack, stop_stack_proc  # noqa: E402
+from tests.conftest import start_stack, stop_stack_proc
 
 
 def raw_pgmq(dsn: str, n: int) -> float:

@@ -9,7 +9,7 @@
 
 import { checkBearer, errorResponse, json, jsonText } from "./http";
 import { BadRequest, parseBatch, parseJob } from "./job";
-import { runJob } from "./run";
+import { runBatch, runJob } from "./run";
 
 export interface Env {
   LOADER?: WorkerLoader;
@@ -58,12 +58,13 @@ async function handle(request: Request, env: Env): Promise<Response> {
   try {
     switch (pathname) {
       case "/load":
-        return jsonText(await runJob(loader, parseJob(await readJson(request))));
+        // Always a fresh isolate, even when the job names a cache_id.
+        return jsonText(await runJob(loader, { ...parseJob(await readJson(request)), cache_id: null }));
       case "/get":
         return jsonText(await runJob(loader, parseJob(await readJson(request), "", true)));
       case "/batch": {
         const jobs = parseBatch(await readJson(request));
-        const results = await Promise.all(jobs.map((job) => runJob(loader, job)));
+        const results = await runBatch(loader, jobs);
         return jsonText(`{"results":[${results.join(",")}]}`);
       }
     }

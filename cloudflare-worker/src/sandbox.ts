@@ -4,9 +4,12 @@
  * takes module source text.
  *
  *   __dymunim_main.js     main module: imports the capture module FIRST, then
- *                         (dynamically, per call) the user's module; exposes a
- *                         `fetch` handler the parent calls with the per-call
- *                         options and that answers with the outcome JSON.
+ *                         (dynamically, on the first call) the user's module;
+ *                         its default export is a WorkerEntrypoint the parent
+ *                         calls over RPC: `run(optsJson)` answers one call's
+ *                         outcome JSON, `runMany(optsListJson, deliver)` runs
+ *                         many calls of the same code and hands outcomes back
+ *                         as they finish.
  *   __dymunim_capture.js  console capture (per call, via AsyncLocalStorage so
  *                         concurrent calls in one cached isolate keep their own
  *                         logs) and a `fetch` that refuses with a clear message.
@@ -118,6 +121,7 @@ globalThis.fetch = function fetch(input) {
 `;
 
 const MAIN_SOURCE = String.raw`
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { als, newLogStore, finishLogs, cleanStack } from "./__dymunim_capture.js";
 
 class TimeoutError extends Error { constructor(m) { super(m); this.name = "TimeoutError"; } }
@@ -206,33 +210,68 @@ async function callUser(opts, env, ctx) {
   return { value };
 }
 
-export default {
-  async fetch(request, env, ctx) {
-    const opts = await request.json();
-    const store = newLogStore(opts.max_log_lines, opts.max_log_bytes, opts.wrap_offset);
-    return als.run(store, async () => {
-      let ok = false, resultJson = "null", error = null, timer;
-      try {
-        const timeout = new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
-        });
-        const out = await Promise.race([callUser(opts, env, ctx), timeout]);
-        resultJson = serialiseResult(out.value, opts.max_result_bytes);
-        ok = true;
-      } catch (e) {
-        error = toError(e, opts.wrap_offset);
-        if (error.name === "TimeoutError" || error.name === "ResultError") error.stack = error.name + ": " + error.message;
-        resultJson = "null";
-      } finally {
-        clearTimeout(timer);
+/** One call: the outcome JSON without duration_ms/cold (the parent adds those). */
+function runOne(opts, env, ctx) {
+  const store = newLogStore(opts.max_log_lines, opts.max_log_bytes, opts.wrap_offset);
+  return als.run(store, async () => {
+    let ok = false, resultJson = "null", error = null, timer;
+    try {
+      const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
+      });
+      const out = await Promise.race([callUser(opts, env, ctx), timeout]);
+      resultJson = serialiseResult(out.value, opts.max_result_bytes);
+      ok = true;
+    } catch (e) {
+      error = toError(e, opts.wrap_offset);
+      if (error.name === "TimeoutError" || error.name === "ResultError") error.stack = error.name + ": " + error.message;
+      resultJson = "null";
+    } finally {
+      clearTimeout(timer);
+    }
+    const { logs, truncated } = finishLogs(store);
+    return '{"ok":' + ok + ',"result":' + resultJson + ',"error":' + (error === null ? "null" : JSON.stringify(error)) +
+      ',"logs":' + (logs.length === 0 ? "[]" : JSON.stringify(logs)) + ',"logs_truncated":' + truncated + "}";
+  });
+}
+
+/**
+ * Called by the parent over RPC (no HTTP request/response per call):
+ *   run(optsJson)                 -> outcome JSON text
+ *   runMany(optsListJson, deliver) runs many calls of this same code concurrently and hands
+ *                                 finished outcomes back as they come, coalesced:
+ *                                 deliver(indices, outcomeTexts); resolves once all are delivered.
+ */
+export default class extends WorkerEntrypoint {
+  run(optsJson) {
+    return runOne(JSON.parse(optsJson), this.env, this.ctx);
+  }
+
+  async runMany(optsListJson, deliver) {
+    const list = JSON.parse(optsListJson);
+    let idx = [], texts = [], flushing = null;
+    const flush = async () => {
+      while (idx.length > 0) {
+        const i = idx, t = texts;
+        idx = []; texts = [];
+        await deliver(i, t);
       }
-      const { logs, truncated } = finishLogs(store);
-      const body = '{"ok":' + ok + ',"result":' + resultJson + ',"error":' + JSON.stringify(error) +
-        ',"logs":' + JSON.stringify(logs) + ',"logs_truncated":' + truncated + "}";
-      return new Response(body, { headers: { "content-type": "application/json" } });
-    });
-  },
-};
+      flushing = null;
+    };
+    let left = list.length, allDone;
+    const finished = new Promise((resolve) => { allDone = resolve; });
+    // Counted by hand, not Promise.all: that would show up in the users' async stack traces.
+    for (let i = 0; i < list.length; i++) {
+      runOne(list[i], this.env, this.ctx).then((text) => {
+        idx.push(i); texts.push(text);
+        if (flushing === null) flushing = Promise.resolve().then(flush);
+        if (--left === 0) allDone();
+      });
+    }
+    if (left > 0) await finished;
+    while (flushing !== null) await flushing;
+  }
+}
 `;
 
 /** The modules map given to the Worker Loader for one piece of (already normalised) user code. */

@@ -312,6 +312,11 @@ test("/load is always a fresh isolate", async () => {
   const code = "globalThis.n = (globalThis.n || 0) + 1; return n";
   assert.equal((await run({ code })).result, 1);
   assert.equal((await run({ code })).result, 1);
+  const cache_id = "load-" + uniq();
+  for (let i = 0; i < 2; i++) {
+    const o = await run({ code, cache_id });
+    assert.deepEqual([o.result, o.cold], [1, true], "/load ignores cache_id");
+  }
 });
 
 test("/batch: results in order, one failure does not fail neighbours", async () => {
@@ -335,6 +340,73 @@ test("/batch: results in order, one failure does not fail neighbours", async () 
   assert.equal(res[2].cold, true);
   assert.equal(res[3].error.name, "SyntaxError");
   assert.equal(res[4].result, "late");
+});
+
+test("/batch: jobs sharing a cache_id and code run in one isolate, each with its own outcome", async () => {
+  const cache_id = "group-" + uniq();
+  const code = `export default async function (p) {
+  console.log("start", p.i);
+  if (p.sleep) await new Promise((r) => setTimeout(r, p.sleep));
+  if (p.throw) throw new TypeError("bad " + p.i);
+  if (p.fn) return () => 1;
+  console.info("end", p.i);
+  return p.i * 10;
+}`;
+  const jobs = [
+    { code, cache_id, payload: { i: 0 }, job_id: 1 },
+    { code, cache_id, payload: { i: 1, sleep: 3000 }, timeout_ms: 150 },
+    { code, cache_id, payload: { i: 2, throw: true } },
+    { code, cache_id, payload: { i: 3, fn: true } },
+    { code, cache_id, payload: { i: 4, sleep: 20 }, max_log_lines: 1 },
+    { code: "return payload + 1", cache_id, payload: 5 },
+  ];
+  const t0 = Date.now();
+  const r = await post("/batch", { jobs });
+  assert.ok(Date.now() - t0 < 2000, "a timed-out neighbour answers at its own deadline");
+  assert.equal(r.status, 200, r.text);
+  const res = r.json.results;
+  assert.equal(res.length, 6);
+  assert.deepEqual(res.map((o) => o.ok), [true, false, false, false, true, true]);
+  assert.equal(res[0].result, 0);
+  assert.deepEqual(res[0].logs.map((l) => [l.level, l.message]), [["log", "start 0"], ["info", "end 0"]]);
+  assert.equal(res[1].error.name, "TimeoutError");
+  assert.equal(res[1].error.message, "exceeded 150 ms");
+  assert.deepEqual(res[1].logs.map((l) => l.message), ["start 1"]);
+  assert.equal(res[2].error.name, "TypeError");
+  assert.equal(res[2].error.message, "bad 2");
+  assert.equal(res[2].error.stack, "TypeError: bad 2\n    at default (job.js:4:22)");
+  assert.equal(res[3].error.name, "ResultError");
+  assert.equal(res[4].result, 40);
+  assert.equal(res[4].logs_truncated, true);
+  assert.equal(res[4].logs[0].message, "start 4");
+  assert.equal(res[5].result, 6);
+  assert.equal(res[5].cold, true);
+  assert.equal(res.slice(0, 5).filter((o) => o.cold).length, 1, "one cold start for the shared isolate");
+  for (const o of res) assert.equal(typeof o.duration_ms, "number");
+  // warm now: the same group again is all warm
+  const again = await post("/batch", { jobs: [jobs[0], jobs[0], jobs[4]] });
+  assert.deepEqual(again.json.results.map((o) => [o.ok, o.cold]), [[true, false], [true, false], [true, false]]);
+});
+
+test("/batch: a cached group whose code does not start fails every job with the start-up error", async () => {
+  const cache_id = "badgroup-" + uniq();
+  const r = await post("/batch", { jobs: [1, 2, 3].map((i) => ({ code: "let = ;", cache_id, payload: i })) });
+  assert.equal(r.status, 200, r.text);
+  for (const o of r.json.results) {
+    assert.equal(o.ok, false);
+    assert.equal(o.error.name, "SyntaxError", JSON.stringify(o));
+    assert.match(o.error.message, /line 1/);
+  }
+});
+
+test("the same code under a cache_id is memoised but a change still runs the new code (single and batch)", async () => {
+  const cache_id = "memo-" + uniq();
+  for (let v = 1; v <= 3; v++) {
+    const code = `return ${v}`;
+    assert.equal((await run({ code, cache_id }, "/get")).result, v);
+    const b = await post("/batch", { jobs: [{ code, cache_id }, { code, cache_id }] });
+    assert.deepEqual(b.json.results.map((o) => o.result), [v, v]);
+  }
 });
 
 test("concurrent calls in one cached isolate keep their logs separate", async () => {

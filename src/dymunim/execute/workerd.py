@@ -16,6 +16,8 @@ from pathlib import Path
 import httptools
 import psutil
 
+from dymunim.lifecycle import die_with_parent
+
 log = logging.getLogger(__name__)
 
 COMPAT_DATE = "2025-09-01"
@@ -127,6 +129,8 @@ class WorkerdProcess:
             # --import-path /: capnp resolves the absolute `embed` path through its import path.
             # Own process group: a Ctrl-C at the terminal goes to `up`, which stops us in order.
             start_new_session=True,
+            # A supervisor killed with SIGKILL must not leave workerd processes running user code.
+            preexec_fn=die_with_parent(signal.SIGKILL),
             env={**os.environ},
         )
         log.info("workerd %d started pid=%d port=%d", self.index, self.proc.pid, self.port)
