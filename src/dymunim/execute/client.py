@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import httpx
+import orjson
 
 from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
 
@@ -28,7 +29,8 @@ class ExecutorClient:
 
     async def _post(self, path: str, body: Any, timeout_s: float) -> Any:
         try:
-            resp = await self._http.post(path, json=body, timeout=timeout_s + _SLACK_S)
+            resp = await self._http.post(path, content=orjson.dumps(body), timeout=timeout_s + _SLACK_S,
+                                         headers={"content-type": "application/json"})
         except httpx.HTTPError as exc:
             raise ExecutorUnavailable(f"executor unreachable at {self._http.base_url}{path}: {exc!r}") from exc
         if resp.status_code >= 500 or resp.status_code in (401, 403, 429):
@@ -36,7 +38,10 @@ class ExecutorClient:
         if resp.status_code != 200:
             # A 4xx for a well-formed job is a contract bug between us and the executor, not user error.
             raise ExecutorUnavailable(f"executor refused the call ({resp.status_code}): {resp.text[:300]}")
-        return resp.json()
+        try:
+            return orjson.loads(resp.content)
+        except orjson.JSONDecodeError:
+            return resp.json()  # integers beyond 64 bits: orjson refuses them, json does not
 
     async def run(self, job: ExecJob) -> Outcome:
         path = "/get" if job.get("cache_id") else "/load"

@@ -7,11 +7,12 @@ cannot overwrite a newer attempt's row.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
+import orjson
 
 from dymunim.db.pool import DictPool
 from dymunim.db.queries import q
@@ -73,46 +74,46 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
     run_ats = [policy.next_run(f.attempt.attempt) for f in retry]
     async with pool.connection() as conn, conn.transaction():
         if final:
-            cur = await conn.execute(q("record_final"), _final_params(final))
+            cur = await conn.execute(q("record_final"), {"outcomes": _final_doc(final)})
             counts["final"] = len(await cur.fetchall())
         if retry:
-            cur = await conn.execute(
-                q("record_retry"),
-                {
-                    "job_ids": [f.attempt.job_id for f in retry],
-                    "attempts": [f.attempt.attempt for f in retry],
-                    "errors": [Jsonb(_error_of(f)) for f in retry],
-                    "logs": [Jsonb(f.outcome["logs"] if f.outcome else []) for f in retry],
-                    "run_ats": run_ats,
-                    "durations": [f.outcome["duration_ms"] if f.outcome else None for f in retry],
-                },
-            )
+            doc = [
+                {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
+                 "logs": f.outcome["logs"] if f.outcome else [], "run_at": run_at,
+                 "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
+                for f, run_at in zip(retry, run_ats, strict=True)
+            ]
+            cur = await conn.execute(q("record_retry"), {"outcomes": _json(doc)})
             counts["retrying"] = len(await cur.fetchall())
         if dead:
-            cur = await conn.execute(
-                q("record_dead"),
-                {
-                    "job_ids": [f.attempt.job_id for f in dead],
-                    "attempts": [f.attempt.attempt for f in dead],
-                    "errors": [Jsonb(_error_of(f)) for f in dead],
-                    "logs": [Jsonb(f.outcome["logs"]) if f.outcome else None for f in dead],
-                    "durations": [f.outcome["duration_ms"] if f.outcome else None for f in dead],
-                },
-            )
+            doc = [
+                {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
+                 "logs": f.outcome["logs"] if f.outcome else None,
+                 "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
+                for f in dead
+            ]
+            cur = await conn.execute(q("record_dead"), {"outcomes": _json(doc)})
             counts["dead"] = len(await cur.fetchall())
     return Recorded(counts, min(run_ats) if run_ats else None)
 
 
-def _final_params(final: list[tuple[Finished, str]]) -> dict[str, Any]:
-    outs = [f.outcome for f, _ in final]
-    return {
-        "job_ids": [f.attempt.job_id for f, _ in final],
-        "attempts": [f.attempt.attempt for f, _ in final],
-        "statuses": [status for _, status in final],
-        "results": [Jsonb(o["result"]) if o and o["ok"] else None for o in outs],
-        "errors": [Jsonb(o["error"]) if o and not o["ok"] else None for o in outs],
-        "logs": [Jsonb(o["logs"] if o else []) for o in outs],
-        "logs_truncated": [bool(o and o.get("logs_truncated")) for o in outs],
-        "durations": [o["duration_ms"] if o else None for o in outs],
-        "colds": [o["cold"] if o else None for o in outs],
-    }
+def _json(doc: Any) -> str:
+    # Results may hold integers beyond 64 bits (JSON allows them); orjson refuses those, json does not.
+    try:
+        return orjson.dumps(doc).decode()
+    except TypeError:
+        return json.dumps(doc, default=str)
+
+
+def _final_doc(final: list[tuple[Finished, str]]) -> str:
+    doc = []
+    for f, status in final:
+        o = f.outcome
+        doc.append({
+            "job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status,
+            "result": o["result"] if o and o["ok"] else None,
+            "error": o["error"] if o and not o["ok"] else None,
+            "logs": o["logs"] if o else [], "logs_truncated": bool(o and o.get("logs_truncated")),
+            "duration_ms": o["duration_ms"] if o else None, "cold": o["cold"] if o else None,
+        })
+    return _json(doc)
