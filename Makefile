@@ -5,10 +5,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WORKER := cloudflare-worker
+WEB := web
+WEB_DIST := src/dymunim/web_dist/index.html
 
-.PHONY: up test install lint typecheck test-worker test-py bench clean
+.PHONY: up test install lint typecheck test-worker test-web test-py bench clean
 
-install: $(VENV)/.installed $(WORKER)/node_modules/.installed $(WORKER)/dist/worker.js
+install: $(VENV)/.installed $(WORKER)/node_modules/.installed $(WORKER)/dist/worker.js $(WEB_DIST)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,6 +25,14 @@ $(WORKER)/node_modules/.installed: $(WORKER)/package.json $(WORKER)/package-lock
 $(WORKER)/dist/worker.js: $(WORKER)/node_modules/.installed $(wildcard $(WORKER)/src/*.ts)
 	cd $(WORKER) && npm run build
 
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+# Rebuilt when any UI source changes (the built files are served by the Python server).
+$(WEB_DIST): $(WEB)/node_modules/.installed $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/public -type f 2>/dev/null)
+	cd $(WEB) && npm run build
+
 up: install
 	$(BIN)/dymunim up
 
@@ -33,14 +43,18 @@ lint: $(VENV)/.installed
 test-worker: install
 	cd $(WORKER) && npm run typecheck && npm test
 
+test-web: install
+	cd $(WEB) && npm run typecheck && npm test
+
 test-py: install
 	$(BIN)/pytest -q
 
-test: lint test-worker test-py
+test: lint test-worker test-web test-py
 
 bench: install
 	$(BIN)/python bench/executor.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/metrics.py
 
 clean:
-	rm -rf $(VENV) $(WORKER)/node_modules $(WORKER)/dist .dymunim
+	rm -rf $(VENV) $(WORKER)/node_modules $(WORKER)/dist $(WEB)/node_modules src/dymunim/web_dist .dymunim

@@ -15,6 +15,13 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>dymunim</title>
 <code>web/</code> with npm), or use the API: <a href="/docs">/docs</a>.</p></body>"""
 
 
+def spa_index(dist: Path = WEB_DIST) -> Response:
+    index = dist / "index.html"
+    if not index.exists():
+        return HTMLResponse(_NOT_BUILT)
+    return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
 def install(app: FastAPI, dist: Path = WEB_DIST) -> None:
     root = dist.resolve()
 
@@ -22,12 +29,9 @@ def install(app: FastAPI, dist: Path = WEB_DIST) -> None:
     async def spa(path: str) -> Response:
         if path.startswith("api/") or path == "api":
             raise HTTPException(404, f"no API route /{path}; see /docs")
-        index = root / "index.html"
-        if not index.exists():
-            return HTMLResponse(_NOT_BUILT)
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             # Hashed asset names never change content: cache them for a year.
             cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
             return FileResponse(candidate, headers={"Cache-Control": cache})
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return spa_index(root)

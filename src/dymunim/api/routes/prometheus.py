@@ -6,12 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from dymunim.api.deps import State
+from dymunim.api.spa import spa_index
 from dymunim.db.queries import q
 
 router = APIRouter(tags=["health"])
@@ -42,7 +43,10 @@ def _histogram(name: str, doc: str, rows: list[dict[str, Any]]) -> HistogramMetr
 
 
 @router.get("/metrics", include_in_schema=True, summary="Prometheus metrics", response_class=Response)
-async def prometheus(state: State) -> Response:
+async def prometheus(state: State, request: Request) -> Response:
+    # /metrics is also a page of the UI: a browser (Accept: text/html) gets the app, a scraper the text.
+    if "text/html" in request.headers.get("accept", ""):
+        return spa_index()
     async with state.pool.connection() as conn:
         counts = await (await conn.execute(q("status_counts"))).fetchall()
         outcomes = await (await conn.execute(q("outcomes_all_time"))).fetchall()

@@ -1,0 +1,55 @@
+import type * as React from "react";
+import { RelativeTime } from "@/components/relative-time";
+import { Card } from "@/components/ui/card";
+import { Tooltip } from "@/components/ui/tooltip";
+import { formatDateTime, formatDuration, shortHash } from "@/lib/format";
+import type { Job } from "@/lib/types";
+
+function Field({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className={`mt-0.5 truncate text-sm ${mono ? "font-mono text-[13px]" : ""}`}>{children}</dd>
+    </div>
+  );
+}
+
+export function JobSummary({ job }: { job: Job }) {
+  return (
+    <Card className="px-5 py-4">
+      <dl className="grid grid-cols-2 gap-x-6 gap-y-4 sm:grid-cols-3 lg:grid-cols-6">
+        <Field label="Attempts">
+          <span data-testid="attempts">{job.attempts}</span>
+          <span className="text-muted-foreground"> / {job.max_attempts}</span>
+        </Field>
+        <Field label="Duration">{formatDuration(job.duration_ms)}</Field>
+        <Field label="Start">{job.cold_start == null ? "—" : job.cold_start ? "Cold" : "Warm"}</Field>
+        <Field label="Timeout">{formatDuration(job.timeout_ms)}</Field>
+        <Field label="Cache id" mono>
+          {job.cache_id ?? "—"}
+        </Field>
+        <Field label="Worker" mono>
+          {job.worker_id ?? "—"}
+        </Field>
+        <Field label="Created">
+          <Tooltip content={formatDateTime(job.created_at)}>
+            <span>
+              <RelativeTime value={job.created_at} />
+            </span>
+          </Tooltip>
+        </Field>
+        <Field label="Started">{formatDateTime(job.started_at)}</Field>
+        <Field label="Finished">{formatDateTime(job.finished_at)}</Field>
+        <Field label="Code hash" mono>
+          <span title={job.code_hash}>{shortHash(job.code_hash, 12)}</span>
+        </Field>
+        <Field label="Idempotency key" mono>
+          {job.idempotency_key ?? "—"}
+        </Field>
+        <Field label="Trace id" mono>
+          <span title={job.trace_id ?? undefined}>{job.trace_id ? shortHash(job.trace_id, 16) : "—"}</span>
+        </Field>
+      </dl>
+    </Card>
+  );
+}

@@ -1,0 +1,73 @@
+import { Link } from "@tanstack/react-router";
+import { RelativeTime } from "@/components/relative-time";
+import { StatusBadge } from "@/components/status-badge";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { formatDuration } from "@/lib/format";
+import { previewJson } from "@/lib/json";
+import type { Job } from "@/lib/types";
+
+function outcome(j: Job): { text: string; error: boolean } {
+  if (j.error) return { text: `${j.error.name ?? "Error"}: ${j.error.message ?? ""}`, error: true };
+  if (j.status === "succeeded") return { text: previewJson(j.result, 70), error: false };
+  return { text: "", error: false };
+}
+
+export function JobsTable({ jobs }: { jobs: Job[] }) {
+  return (
+    <Table data-testid="jobs-table">
+      <TableHeader>
+        <TableRow className="hover:bg-transparent">
+          <TableHead className="w-24">Job</TableHead>
+          <TableHead>Status</TableHead>
+          <TableHead>Cache / worker</TableHead>
+          <TableHead className="text-right">Attempts</TableHead>
+          <TableHead className="text-right">Duration</TableHead>
+          <TableHead>Start</TableHead>
+          <TableHead>Outcome</TableHead>
+          <TableHead className="text-right">Created</TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {jobs.map((j) => {
+          const o = outcome(j);
+          return (
+            <TableRow key={j.job_id} data-job-id={j.job_id}>
+              <TableCell>
+                <Link
+                  to="/jobs/$jobId"
+                  params={{ jobId: String(j.job_id) }}
+                  className="font-mono text-xs font-medium text-primary hover:underline"
+                >
+                  #{j.job_id}
+                </Link>
+              </TableCell>
+              <TableCell>
+                <StatusBadge status={j.status} />
+              </TableCell>
+              <TableCell className="max-w-44 truncate font-mono text-xs text-muted-foreground">
+                {j.worker_id ?? j.cache_id ?? "—"}
+              </TableCell>
+              <TableCell className="text-right text-xs tabular-nums">
+                {j.attempts}
+                <span className="text-muted-foreground">/{j.max_attempts}</span>
+              </TableCell>
+              <TableCell className="text-right text-xs tabular-nums">{formatDuration(j.duration_ms)}</TableCell>
+              <TableCell className="text-xs text-muted-foreground">
+                {j.cold_start == null ? "—" : j.cold_start ? "cold" : "warm"}
+              </TableCell>
+              <TableCell
+                className={`max-w-80 truncate font-mono text-xs ${o.error ? "text-red-600 dark:text-red-400" : "text-muted-foreground"}`}
+                title={o.text}
+              >
+                {o.text || "—"}
+              </TableCell>
+              <TableCell className="text-right text-xs text-muted-foreground">
+                <RelativeTime value={j.created_at} />
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
+  );
+}

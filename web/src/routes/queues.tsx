@@ -1,0 +1,4 @@
+import { createFileRoute } from "@tanstack/react-router";
+import { QueuesPage } from "@/features/queues";
+
+export const Route = createFileRoute("/queues")({ component: QueuesPage });
