@@ -30,7 +30,7 @@ def test_no_input_gets_a_5xx(fuzz_stack: Stack) -> None:
             continue
 
         @given(case=op.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case: schemathesis.Case) -> None:
             if case.query:
                 case.query.pop("wait", None)

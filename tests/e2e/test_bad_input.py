@@ -59,3 +59,25 @@ def test_token_required_on_api_not_on_health(stack: Stack) -> None:
         before = count_jobs(stack)
         assert c.post("/api/jobs", json={"code": "return 1"}).status_code == 401
         assert count_jobs(stack) == before
+
+
+def test_nul_characters_are_refused_not_500(stack: Stack) -> None:
+    before = count_jobs(stack)
+    with stack.client() as c:
+        for body in ({"code": "return 1\u0000"}, {"code": "return 1", "payload": {"k": "a\u0000b"}},
+                     {"code": "return 1", "payload": {"a\u0000": 1}}, {"code": "return 1", "idempotency_key": "\u0000"}):
+            r = c.post("/api/jobs", json=body)
+            assert r.status_code == 422 and "NUL" in r.json()["detail"], (body, r.text)
+        r = c.get("/api/jobs", params={"cache_id": "\u0000"})
+        assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
+        r = c.post("/api/workers", json={"name": "\u0000", "code": "return 1"})
+        assert r.status_code == 422, r.text
+    assert count_jobs(stack) == before
+
+
+def test_nul_in_results_and_logs_is_recorded_safely(stack: Stack) -> None:
+    bad = stack.submit({"code": "return 'a\\u0000b'"})
+    assert bad["status"] == "failed" and bad["error"]["name"] == "ResultError" and "NUL" in bad["error"]["message"]
+    noisy = stack.submit({"code": "console.log('x\\u0000y'); return 'ok'"})
+    assert noisy["status"] == "succeeded" and noisy["result"] == "ok"
+    assert noisy["execution_logs"][0]["message"] == "x\ufffdy"

@@ -67,6 +67,17 @@ def install(app: FastAPI) -> None:
             resp.headers.update(exc.headers)
         return resp
 
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_data(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # Values Postgres cannot store or compare (a NUL character, a number out of range): the
+        # client's input, so a 422 that says what to change; nothing was written.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "NUL" in first or "0x00" in first or "\\u0000" in first:
+            detail = "a text value contains a NUL character (\\u0000), which cannot be stored; remove it"
+        else:
+            detail = f"a value cannot be stored: {first}"
+        return problem(422, "Invalid request", detail)
+
     @app.exception_handler(psycopg.OperationalError)
     async def _database_down(request: Request, exc: psycopg.OperationalError) -> JSONResponse:
         # The database restarted or is unreachable: nothing was committed; the client may retry.

@@ -143,7 +143,7 @@ class Dispatcher:
                 outcomes = await self.executor.run_batch(jobs)
         except ExecutorUnavailable as exc:
             infra = str(exc)
-            log.warning("executor unavailable for %d jobs: %s", len(jobs), exc)
+            log.warning("executor unavailable for %d jobs (%s): %s", len(jobs), _who(rows), exc)
         finished = [
             Finished(self.in_flight[r["msg_id"]], outcomes[i] if outcomes else None, infra) for i, r in enumerate(rows)
         ]
@@ -223,3 +223,9 @@ def _attempt(r: dict[str, Any]) -> Attempt:
         max_attempts=r["max_attempts"],
         retry_on_error=r["retry_on_error"],
     )
+
+
+def _who(rows: list[dict[str, Any]], limit: int = 5) -> str:
+    """job ids with their trace ids, for log lines an operator can follow across systems."""
+    parts = [f"job {r['job_id']}" + (f" trace {r['trace_id']}" if r.get("trace_id") else "") for r in rows[:limit]]
+    return ", ".join(parts) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")

@@ -30,12 +30,15 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def check_limits(spec: JobSpec, settings: Settings) -> None:
-    size = len(spec.code.encode())
+def check_code_size(code: str, settings: Settings) -> None:
+    size = len(code.encode())
     if size > settings.max_code_bytes:
-        raise SubmitError(
-            f"code is {size} bytes; the limit is {settings.max_code_bytes} bytes (DYMUNIM_MAX_CODE_BYTES)"
-        )
+        limit = settings.max_code_bytes
+        raise SubmitError(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)")
+
+
+def check_limits(spec: JobSpec, settings: Settings) -> None:
+    check_code_size(spec.code, settings)
     if spec.timeout_ms is not None and spec.timeout_ms > settings.max_timeout_ms:
         raise SubmitError(
             f"timeout_ms {spec.timeout_ms} is over the limit of {settings.max_timeout_ms} ms (DYMUNIM_MAX_TIMEOUT_MS)"

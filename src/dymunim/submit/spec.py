@@ -35,6 +35,20 @@ class JobSpec(BaseModel):
     run_at: datetime | None = None
     worker_id: str | None = Field(default=None, exclude=True)
 
+    @field_validator("code", "cache_id", "idempotency_key", "trace_id")
+    @classmethod
+    def _no_nul(cls, v: str | None) -> str | None:
+        if v is not None and "\x00" in v:
+            raise ValueError("contains a NUL character (\\u0000), which cannot be stored; remove it")
+        return v
+
+    @field_validator("payload")
+    @classmethod
+    def _payload_storable(cls, v: Any) -> Any:
+        if has_nul(v):
+            raise ValueError("contains a NUL character (\\u0000) in a string, which Postgres JSON cannot store")
+        return v
+
     @field_validator("code")
     @classmethod
     def _not_blank(cls, v: str) -> str:
@@ -48,3 +62,19 @@ class JobSpec(BaseModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("run_at needs a time zone, e.g. 2026-01-01T12:00:00Z")
         return v
+
+
+def has_nul(value: Any) -> bool:
+    """Does any string (or key) inside this JSON value hold a NUL? Postgres jsonb refuses those."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False

@@ -134,6 +134,7 @@ export interface Health {
   checks: {
     database?: { ok: boolean; error?: string };
     executor?: { ok: boolean; error?: string; processes?: ExecutorProcess[] };
+    dispatchers?: { ok: boolean; error?: string; alive?: { id: string; pid: number; in_flight: number }[] };
   };
 }
 

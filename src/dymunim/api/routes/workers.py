@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from psycopg import errors
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dymunim.api.deps import State
 from dymunim.api.routes.jobs import MAX_WAIT_S, load_job, wait_terminal
 from dymunim.api.views import Job, job_of
 from dymunim.db.queries import q
 from dymunim.domain import Language
-from dymunim.submit.jobs import SubmitError, check_limits, code_hash, submit_jobs
+from dymunim.submit.jobs import SubmitError, check_code_size, code_hash, submit_jobs
 from dymunim.submit.spec import JobSpec
 
 router = APIRouter(prefix="/api/workers", tags=["workers"])
@@ -26,6 +26,13 @@ class WorkerIn(BaseModel):
     code: str = Field(min_length=1)
     language: Language = "javascript"
     cache_id: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    @field_validator("name", "code")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("contains a NUL character (\\u0000), which cannot be stored; remove it")
+        return v
 
 
 class Worker(BaseModel):
@@ -62,7 +69,7 @@ async def _get(state: State, worker_id: str) -> dict[str, Any]:
 @router.post("", response_model=Worker, status_code=201, summary="Save code as a named worker")
 async def create(body: WorkerIn, state: State) -> Worker:
     try:
-        check_limits(JobSpec(code=body.code), state.settings)
+        check_code_size(body.code, state.settings)
     except SubmitError as exc:
         raise HTTPException(413, str(exc)) from exc
     h = code_hash(body.code)

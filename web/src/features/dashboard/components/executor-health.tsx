@@ -10,6 +10,7 @@ export function ExecutorHealth() {
   const q = useQuery({ queryKey: keys.health, queryFn: api.health, refetchInterval: 10_000 });
   const ex = q.data?.checks.executor;
   const db = q.data?.checks.database;
+  const dispatchers = q.data?.checks.dispatchers;
   return (
     <Card data-testid="executor-health">
       <CardHeader className="flex-row items-center justify-between">
@@ -27,6 +28,11 @@ export function ExecutorHealth() {
           <div className="flex flex-col gap-3 text-sm">
             <Row label="Database" ok={!!db?.ok} detail={db?.error} />
             <Row label="Executor" ok={!!ex?.ok} detail={ex?.error} />
+            <Row
+              label={`Dispatchers${dispatchers?.alive ? ` (${dispatchers.alive.length})` : ""}`}
+              ok={!!dispatchers?.ok}
+              detail={dispatchers?.error}
+            />
             {!!ex?.processes?.length && (
               <div className="mt-1 overflow-hidden rounded-lg border">
                 <table className="w-full text-xs">
