@@ -64,8 +64,12 @@ def test_token_required_on_api_not_on_health(stack: Stack) -> None:
 def test_nul_characters_are_refused_not_500(stack: Stack) -> None:
     before = count_jobs(stack)
     with stack.client() as c:
-        for body in ({"code": "return 1\u0000"}, {"code": "return 1", "payload": {"k": "a\u0000b"}},
-                     {"code": "return 1", "payload": {"a\u0000": 1}}, {"code": "return 1", "idempotency_key": "\u0000"}):
+        for body in (
+            {"code": "return 1\u0000"},
+            {"code": "return 1", "payload": {"k": "a\u0000b"}},
+            {"code": "return 1", "payload": {"a\u0000": 1}},
+            {"code": "return 1", "idempotency_key": "\u0000"},
+        ):
             r = c.post("/api/jobs", json=body)
             assert r.status_code == 422 and "NUL" in r.json()["detail"], (body, r.text)
         r = c.get("/api/jobs", params={"cache_id": "\u0000"})
