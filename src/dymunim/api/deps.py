@@ -23,7 +23,7 @@ class AppState:
     executor: ExecutorClient
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.dymunim
     return state
 
@@ -31,7 +31,7 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def require_token(request: Request, state: State) -> None:
+async def require_token(request: Request, state: State) -> None:
     """With DYMUNIM_API_TOKEN set, every /api route needs it as a bearer token (constant-time compare)."""
     expected = state.settings.api_token
     if not expected:

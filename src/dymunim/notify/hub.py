@@ -66,6 +66,8 @@ class EventHub:
                     # Tell waiters to re-check: events may have been missed while disconnected.
                     self._publish({"type": "resync"})
                     async for note in conn.notifies():
+                        if not self._subs:
+                            continue  # nobody listening: do not pay for parsing
                         try:
                             self._publish(json.loads(note.payload))
                         except json.JSONDecodeError:

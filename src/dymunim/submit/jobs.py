@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from psycopg import errors
 from psycopg.types.json import Jsonb
@@ -97,31 +98,25 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
             fresh.append((i, spec))
 
     if fresh:
-        hashes = [code_hash(s.code) for _, s in fresh]
+        hashes = {s.code: code_hash(s.code) for _, s in fresh}
         await conn.execute(
             q("insert_code"),
-            {"code_hashes": hashes, "codes": [s.code for _, s in fresh], "languages": [s.language for _, s in fresh]},
-        )
-        cur = await conn.execute(
-            q("insert_jobs"),
             {
-                "payloads": [Jsonb(s.payload) for _, s in fresh],
-                "code_hashes": hashes,
-                "languages": [s.language for _, s in fresh],
-                "worker_ids": [s.worker_id for _, s in fresh],
-                "cache_ids": [s.cache_id for _, s in fresh],
-                "max_attempts": [s.max_attempts or settings.default_max_attempts for _, s in fresh],
-                "timeouts": [s.timeout_ms or settings.default_timeout_ms for _, s in fresh],
-                "retry_on_errors": [s.retry_on_error for _, s in fresh],
-                "idempotency_keys": [s.idempotency_key for _, s in fresh],
-                "trace_ids": [s.trace_id for _, s in fresh],
-                "run_ats": [_run_at(s, now) for _, s in fresh],
+                "code_hashes": list(hashes.values()),
+                "codes": list(hashes),
+                "languages": [next(s.language for _, s in fresh if s.code == c) for c in hashes],
             },
         )
-        rows = await cur.fetchall()
+        # One insert per distinct start time: each is a single pgmq.send_batch (usually just one).
+        groups: dict[datetime | None, list[tuple[int, JobSpec]]] = {}
+        for i, spec in fresh:
+            groups.setdefault(_run_at(spec, now), []).append((i, spec))
+        for run_at, group in groups.items():
+            cur = await conn.execute(q("insert_jobs"), _insert_params(group, hashes, run_at, settings))
+            rows = await cur.fetchall()
+            for (i, _), row in zip(group, rows, strict=True):
+                out[i] = Submitted(JobId(row["job_id"]), created=True)
         await conn.execute(q("notify_jobs_queue"))
-        for (i, _), row in zip(fresh, rows, strict=True):
-            out[i] = Submitted(JobId(row["job_id"]), created=True)
 
     for i, spec in enumerate(specs):
         if out[i] is None and spec.idempotency_key:
@@ -129,3 +124,22 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
             assert first is not None
             out[i] = Submitted(first.job_id, created=False)
     return [s for s in out if s is not None]
+
+
+def _insert_params(
+    group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings
+) -> dict[str, Any]:
+    specs = [s for _, s in group]
+    return {
+        "payloads": [Jsonb(s.payload) for s in specs],
+        "code_hashes": [hashes[s.code] for s in specs],
+        "languages": [s.language for s in specs],
+        "worker_ids": [s.worker_id for s in specs],
+        "cache_ids": [s.cache_id for s in specs],
+        "max_attempts": [s.max_attempts or settings.default_max_attempts for s in specs],
+        "timeouts": [s.timeout_ms or settings.default_timeout_ms for s in specs],
+        "retry_on_errors": [s.retry_on_error for s in specs],
+        "idempotency_keys": [s.idempotency_key for s in specs],
+        "trace_ids": [s.trace_id for s in specs],
+        "run_at": run_at,
+    }
