@@ -61,33 +61,35 @@ FROM pgmq.read('jobs', %(vt)s::integer, %(qty)s::integer);
 -- name: claim_jobs
 -- Mark the jobs of read messages running and bump their attempt (the fencing token). A job still
 -- `running` here lost its previous attempt (its process died or hung past the visibility timeout).
+-- Jobs are found by primary key (job_id = ANY), never through the status index: the queue can be deep.
 WITH m AS (
     SELECT * FROM unnest(%(msg_ids)s::bigint[], %(job_ids)s::bigint[]) AS t(msg_id, job_id)
 ),
 prev AS (
     SELECT j.job_id, j.status, j.attempts
-    FROM jobs_state j JOIN m USING (job_id)
-    WHERE j.status IN ('queued', 'retrying', 'running')
-    FOR UPDATE OF j
+    FROM jobs_state j
+    WHERE j.job_id = ANY(%(job_ids)s::bigint[])  -- no status predicate here: it would tempt the planner
+    FOR UPDATE                                    -- into scanning every queued job by the status index
 ),
 claimed AS (
     UPDATE jobs_state j
     SET status = 'running', attempts = j.attempts + 1, started_at = now(), updated_at = now(),
         msg_id = m.msg_id, run_at = NULL, finished_at = NULL
     FROM m, prev
-    WHERE j.job_id = m.job_id AND prev.job_id = j.job_id
+    WHERE j.job_id = m.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
     RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
-              j.max_attempts, j.retry_on_error, j.created_at, m.msg_id
+              j.max_attempts, j.retry_on_error, j.created_at, m.msg_id,
+              prev.status AS prev_status, prev.attempts AS prev_attempts
 ),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
-    SELECT c.job_id, p.status, 'running', c.attempts,
-           CASE WHEN p.status = 'running' THEN jsonb_build_object(
-               'lost_attempt', p.attempts,
-               'reason', 'attempt ' || p.attempts || ' was lost: its message came back after the '
+    SELECT c.job_id, c.prev_status, 'running', c.attempts,
+           CASE WHEN c.prev_status = 'running' THEN jsonb_build_object(
+               'lost_attempt', c.prev_attempts,
+               'reason', 'attempt ' || c.prev_attempts || ' was lost: its message came back after the '
                          || 'visibility timeout without a result (dispatcher or executor died or hung)')
            END
-    FROM claimed c JOIN prev p USING (job_id)
+    FROM claimed c
 )
 SELECT c.*, jc.code FROM claimed c JOIN job_code jc USING (code_hash);
 

@@ -45,13 +45,19 @@ class Dispatcher:
         self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reserved = 0  # slots promised to claims in progress
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = asyncio.create_task(listen_for_inserts(self.dsn, self.wake, stop), name="listen")
         heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
+        # Two claim loops: while one waits on Postgres for a claim, the other can claim the next batch.
+        # pgmq.read skips locked rows, so they never take the same message.
+        loops = [asyncio.create_task(self._loop(stop), name=f"claim-{i}") for i in range(self.s.claim_loops)]
         try:
-            await self._loop(stop)
+            await asyncio.gather(*loops)
         finally:
+            for t in loops:
+                t.cancel()
             await self._drain()
             for t in (listener, heartbeat):
                 t.cancel()
@@ -61,15 +67,18 @@ class Dispatcher:
         while not stop.is_set():
             # Clear before reading: a NOTIFY that lands during the read then still wakes the wait below.
             self.wake.clear()
-            free = self.s.max_in_flight - len(self.in_flight)
+            qty = min(self.s.read_batch, self.s.max_in_flight - len(self.in_flight) - self._reserved)
             claimed: list[dict[str, Any]] = []
-            if free > 0:
+            if qty > 0:
+                self._reserved += qty  # so the other claim loop does not overshoot max_in_flight
                 try:
-                    claimed = await self._claim(min(self.s.read_batch, free))
+                    claimed = await self._claim(qty)
                 except (psycopg.OperationalError, OSError) as exc:
                     log.warning("claim failed (%s); database unavailable, retrying", exc)
                     await self._sleep(stop, 0.5)
                     continue
+                finally:
+                    self._reserved -= qty
             if claimed:
                 self._start(claimed)
                 continue
