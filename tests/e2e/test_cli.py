@@ -40,3 +40,12 @@ def test_run_refuses_bad_payload(stack: Stack, tmp_path: Path) -> None:
     job.write_text("return 1")
     out = run_cli(stack, job, "{nope")
     assert out.returncode == 2 and "--payload is not valid JSON" in out.stderr
+
+
+def test_up_refuses_a_public_address_without_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DYMUNIM_API_TOKEN"}
+    out = subprocess.run([sys.executable, "-m", "dymunim", "up", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode != 0
+    assert "DYMUNIM_API_TOKEN" in out.stderr
+    assert not (tmp_path / "pg").exists(), "nothing started"

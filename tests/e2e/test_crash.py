@@ -68,3 +68,23 @@ def test_up_stops_every_child_on_sigterm(tmp_path: Path) -> None:
     for pid in [*kids.values(), *workerds, postmaster]:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, pid
     stop_stack_proc(s.proc)
+
+
+def test_sigterm_hands_unfinished_work_back_at_once(tmp_path: Path) -> None:
+    # Visibility timeout 60 s: if the stopping dispatcher did not hand the message back (set_vt 0),
+    # the job could not run again for a minute.
+    s = start_stack(tmp_path, DYMUNIM_VISIBILITY_TIMEOUT_S="60", DYMUNIM_SHUTDOWN_GRACE_S="0.5")
+    try:
+        job = s.submit({"code": "await new Promise(r => setTimeout(r, 3000)); return ctx.attempt"}, wait=0)
+        jid = job["job_id"]
+        with s.client() as c:
+            wait_for(lambda: c.get(f"/api/jobs/{jid}").json()["status"] == "running", what="running")
+            t0 = time.monotonic()
+            os.kill(s.children()["dispatch"], signal.SIGTERM)
+            final = wait_for(lambda: (j := c.get(f"/api/jobs/{jid}").json())["status"] == "succeeded" and j,
+                             timeout=30, what="job succeeded after the hand-back")
+        assert time.monotonic() - t0 < 20, "picked up again long before the 60 s visibility timeout"
+        assert final["result"] == 2 and final["attempts"] == 2
+        assert "handed 1 unfinished messages back" in s.log_path.read_text()
+    finally:
+        stop_stack_proc(s.proc)

@@ -109,3 +109,12 @@ def test_batch_submit_reports_bad_items(stack: Stack) -> None:
         assert big.status_code == 413 and "1000" in big.json()["detail"]
     results = [until(stack, i, "succeeded")["result"] for i in ids]
     assert results == [0, 1, 2, 3, 4]
+
+
+def test_heartbeat_keeps_a_long_job_from_being_redelivered(stack: Stack) -> None:
+    # The stack's visibility timeout is 4 s; this job runs 6 s. Without the heartbeat extending the
+    # message's visibility, another claim would take it and record a lost attempt.
+    job = stack.submit({"code": "await new Promise(r => setTimeout(r, 6000)); return 'long'"}, wait=30)
+    assert job["status"] == "succeeded" and job["result"] == "long"
+    assert job["attempts"] == 1
+    assert not any(e["detail"] and "lost_attempt" in e["detail"] for e in job["events"])
