@@ -69,9 +69,13 @@ class EventHub:
                         if not self._subs:
                             continue  # nobody listening: do not pay for parsing
                         try:
-                            self._publish(json.loads(note.payload))
+                            events = json.loads(note.payload)
                         except json.JSONDecodeError:
                             log.warning("unreadable notification %r", note.payload)
+                            continue
+                        # The trigger sends events in chunks (a JSON array per NOTIFY).
+                        for event in events if isinstance(events, list) else [events]:
+                            self._publish(event)
             except (psycopg.OperationalError, OSError) as exc:
                 self.connected.clear()
                 log.warning("event hub lost its connection (%s); reconnecting", exc)
