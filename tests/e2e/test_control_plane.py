@@ -198,3 +198,16 @@ def test_ui_is_served_with_spa_fallback(stack: Stack) -> None:
         assert r.status_code == 200 and "text/html" in r.headers["content-type"], path
     r = httpx.get(stack.url + "/api/nope", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_queue_wait_is_measured_from_run_at_not_submit(stack: Stack) -> None:
+    job = stack.submit({"code": "return 'late'", "delay_ms": 6000}, wait=0)
+    with stack.client() as c:
+        for _ in range(200):
+            if c.get(f"/api/jobs/{job['job_id']}").json()["status"] == "succeeded":
+                break
+            time.sleep(0.1)
+    with stack.db() as db:
+        row = db.execute("SELECT coalesce(sum(n), 0) AS n FROM job_minute_latency "
+                         "WHERE kind = 'wait' AND dymunim_bucket_upper_ms(bucket) > 5000").fetchone()
+    assert row and row["n"] == 0, "a 6 s delay is not 6 s of queue wait"

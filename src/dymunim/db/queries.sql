@@ -74,7 +74,7 @@ prev AS (
 claimed AS (
     UPDATE jobs_state j
     SET status = 'running', attempts = j.attempts + 1, started_at = now(), updated_at = now(),
-        msg_id = m.msg_id, run_at = NULL, finished_at = NULL
+        msg_id = m.msg_id, finished_at = NULL  -- run_at stays: queue wait is measured from it
     FROM m, prev
     WHERE j.job_id = m.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
     RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
