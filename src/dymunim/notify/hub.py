@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import psycopg
@@ -25,6 +25,8 @@ class EventHub:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self._subs: set[asyncio.Queue[dict[str, Any]]] = set()
+        # Waiters for one job each (?wait=): woken by that job's events only, not by every event.
+        self._job_waiters: dict[int, set[asyncio.Event]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.connected = asyncio.Event()
@@ -49,7 +51,28 @@ class EventHub:
         finally:
             self._subs.discard(queue)
 
+    @contextlib.contextmanager
+    def watch_job(self, job_id: int) -> Iterator[asyncio.Event]:
+        """An event set whenever this job changes (or the hub reconnects and events may be missed)."""
+        changed = asyncio.Event()
+        self._job_waiters.setdefault(job_id, set()).add(changed)
+        try:
+            yield changed
+        finally:
+            waiters = self._job_waiters.get(job_id)
+            if waiters is not None:
+                waiters.discard(changed)
+                if not waiters:
+                    del self._job_waiters[job_id]
+
     def _publish(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "resync":
+            for waiters in self._job_waiters.values():
+                for changed in waiters:
+                    changed.set()
+        else:
+            for changed in self._job_waiters.get(event.get("job_id"), ()):  # type: ignore[arg-type]
+                changed.set()
         for queue in list(self._subs):
             try:
                 queue.put_nowait(event)
@@ -66,7 +89,7 @@ class EventHub:
                     # Tell waiters to re-check: events may have been missed while disconnected.
                     self._publish({"type": "resync"})
                     async for note in conn.notifies():
-                        if not self._subs:
+                        if not self._subs and not self._job_waiters:
                             continue  # nobody listening: do not pay for parsing
                         try:
                             events = json.loads(note.payload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -44,20 +45,17 @@ async def _status(state: State, job_id: int) -> str | None:
 async def wait_terminal(state: State, job_id: int, seconds: float) -> None:
     """Return once the job is terminal or `seconds` pass; woken by NOTIFY, re-checked from the table."""
     deadline = time.monotonic() + seconds
-    async with state.hub.subscribe() as events:
+    with state.hub.watch_job(job_id) as changed:
         while True:
+            changed.clear()
             if await _status(state, job_id) in TERMINAL:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            try:
-                while True:
-                    ev = await asyncio.wait_for(events.get(), timeout=min(left, 2.0))
-                    if ev.get("job_id") == job_id or ev.get("type") == "resync":
-                        break
-            except TimeoutError:
-                pass  # re-check the table: a missed notification must not hang a waiter
+            # Re-check the table at least every 2 s: a missed notification must not hang a waiter.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(left, 2.0))
 
 
 def _found(job: Job | None, job_id: int) -> Job:
