@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dymunim.db.embedded import EmbeddedPostgres
@@ -45,7 +45,6 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     ready_file: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         if self.ready_file:

@@ -85,3 +85,17 @@ def test_nul_in_results_and_logs_is_recorded_safely(stack: Stack) -> None:
     noisy = stack.submit({"code": "console.log('x\\u0000y'); return 'ok'"})
     assert noisy["status"] == "succeeded" and noisy["result"] == "ok"
     assert noisy["execution_logs"][0]["message"] == "x\ufffdy"
+
+
+def test_huge_chunked_body_without_length_is_413(stack: Stack) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"code": "return 1", "payload": "'
+        for _ in range(300):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    before = count_jobs(stack)
+    with stack.client() as c:
+        r = c.post("/api/jobs", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    assert count_jobs(stack) == before

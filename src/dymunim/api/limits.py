@@ -1,4 +1,4 @@
-"""Refuse bodies over the limit before reading them into memory (413 with the limit in the message)."""
+"""Refuse bodies over the limit (413 naming the limit) before the app reads them."""
 
 from __future__ import annotations
 
@@ -37,28 +37,30 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send, f"{int(value)} bytes")
+        length = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
+                await self._refuse(send, f"{int(length)} bytes")
                 return
+            await self.app(scope, receive, send)
+            return
+        # No length (chunked): read up to the limit first, then hand the buffered body to the app.
+        # The app would read it whole anyway; this way an oversized one never reaches it.
+        messages: list[Message] = []
         seen = 0
-        refused = False
-
-        async def counted() -> Message:
-            nonlocal seen, refused
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    refused = True
-                    raise _TooLarge
-            return msg
+            messages.append(msg)
+            if msg["type"] != "http.request":
+                break
+            seen += len(msg.get("body", b""))
+            if seen > self.max_bytes:
+                await self._refuse(send, f"over {self.max_bytes} bytes")
+                return
+            if not msg.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(send, f"over {self.max_bytes} bytes")
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
