@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,14 @@ app = typer.Typer(
     add_completion=False,
     help="dymunim: durable jobs for arbitrary code on Postgres + pgmq and Dynamic Workers.",
 )
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """asyncio on uvloop (as uvicorn already runs the API): a cheaper event loop on the hot path."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def _dsn(settings: Settings) -> str:
@@ -85,7 +94,7 @@ def dispatch() -> None:
             await executor.aclose()
             await pool.close()
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 @app.command()
@@ -97,7 +106,7 @@ def executor(
     from dymunim.execute.supervisor import serve
 
     logs.setup("executor")
-    asyncio.run(serve(get_settings(), port, ready_file=ready_file))
+    run_loop(serve(get_settings(), port, ready_file=ready_file))
 
 
 @app.command()

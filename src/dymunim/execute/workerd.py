@@ -12,6 +12,7 @@ import signal
 import socket
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import httptools
 import psutil
@@ -167,8 +168,8 @@ class _Response(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport, though not always an asyncio.Transport subclass (uvloop's is not).
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.got_data = True
