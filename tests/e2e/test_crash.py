@@ -53,6 +53,8 @@ def test_dispatcher_killed_mid_job_loses_nothing(crash_stack: Stack) -> None:
     assert to.count("succeeded") == 1
     lost = [e for e in final["events"] if e["detail"] and "lost_attempt" in e["detail"]]
     assert len(lost) == 1 and lost[0]["detail"]["lost_attempt"] == 1
+    assert [(a["attempt"], a["outcome"]) for a in final["attempt_history"]] == [(1, "lost"), (2, "succeeded")]
+    assert final["attempt_history"][0]["error"]["name"] == "LostAttempt"
     assert s.children()["dispatch"] != old
 
 

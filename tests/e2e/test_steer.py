@@ -44,6 +44,9 @@ def test_user_errors_retry_with_backoff_then_dead_letter_then_replay(stack: Stac
         assert c.post(f"/api/dead-letters/{mine[0]['msg_id']}/replay").status_code == 404
     done = until(stack, job["job_id"], "succeeded")
     assert done["result"] == "ok at 4"
+    history = [(a["attempt"], a["outcome"], (a["error"] or {}).get("message")) for a in done["attempt_history"]]
+    assert history == [(1, "retrying", "attempt 1"), (2, "retrying", "attempt 2"), (3, "dead", "attempt 3"),
+                       (4, "succeeded", None)], "every attempt keeps its own outcome"
     with stack.client() as c:
         assert all(m["message"]["job_id"] != job["job_id"] for m in c.get("/api/dead-letters").json()["messages"])
 

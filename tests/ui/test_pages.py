@@ -136,6 +136,9 @@ def test_retry_from_detail_page(ui: UI, stack: Stack) -> None:
     # A new attempt runs (and fails again): the attempt count moves and the timeline shows it.
     expect(ui.page.get_by_test_id("attempts")).to_have_text("2", timeout=30_000)
     expect(ui.page.get_by_test_id("timeline")).to_contain_text("attempt 2", timeout=30_000)
+    # Each attempt keeps its own outcome in the history, the first one included.
+    expect(ui.page.get_by_test_id("attempt-history").locator("li")).to_have_count(2, timeout=30_000)
+    expect(ui.page.get_by_test_id("attempt-history")).to_contain_text("boom")
     ui.shot("job-retried")
     ui.assert_no_errors()
 

@@ -17,6 +17,16 @@ class JobEvent(BaseModel):
     detail: Any = None
 
 
+class JobAttempt(BaseModel):
+    attempt: int
+    outcome: str
+    started_at: datetime | None
+    finished_at: datetime
+    duration_ms: float | None
+    cold_start: bool | None
+    error: Any = None
+
+
 class Job(BaseModel):
     job_id: int
     job_type: str
@@ -46,6 +56,7 @@ class Job(BaseModel):
     duration_ms: float | None
     cold_start: bool | None
     events: list[JobEvent] | None = None
+    attempt_history: list[JobAttempt] | None = None
 
 
 class JobPage(BaseModel):
@@ -53,5 +64,7 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
-def job_of(row: dict[str, Any], events: list[dict[str, Any]] | None = None) -> Job:
-    return Job.model_validate({**row, "events": events})
+def job_of(
+    row: dict[str, Any], events: list[dict[str, Any]] | None = None, attempts: list[dict[str, Any]] | None = None
+) -> Job:
+    return Job.model_validate({**row, "events": events, "attempt_history": attempts})

@@ -66,7 +66,7 @@ WITH m AS (
     SELECT * FROM unnest(%(msg_ids)s::bigint[], %(job_ids)s::bigint[]) AS t(msg_id, job_id)
 ),
 prev AS (
-    SELECT j.job_id, j.status, j.attempts
+    SELECT j.job_id, j.status, j.attempts, j.started_at
     FROM jobs_state j
     WHERE j.job_id = ANY(%(job_ids)s::bigint[])  -- no status predicate here: it would tempt the planner
     FOR UPDATE                                    -- into scanning every queued job by the status index
@@ -79,7 +79,15 @@ claimed AS (
     WHERE j.job_id = m.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
     RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
               j.max_attempts, j.retry_on_error, j.created_at, m.msg_id,
-              prev.status AS prev_status, prev.attempts AS prev_attempts
+              prev.status AS prev_status, prev.attempts AS prev_attempts, prev.started_at AS prev_started_at
+),
+lost AS (
+    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, error)
+    SELECT job_id, prev_attempts, 'lost', prev_started_at,
+           jsonb_build_object('name', 'LostAttempt', 'stack', NULL, 'message',
+               'no result: the dispatcher or executor running it died or hung past the visibility timeout')
+    FROM claimed WHERE prev_status = 'running'
+    ON CONFLICT (job_id, attempt) DO NOTHING
 ),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
@@ -113,7 +121,12 @@ done AS (
         finished_at = now(), updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
-    RETURNING j.job_id, j.msg_id, r.status, r.attempt
+    RETURNING j.job_id, j.msg_id, r.status, r.attempt, j.started_at, r.duration_ms, r.cold, r.error
+),
+att AS (
+    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, duration_ms, cold_start, error)
+    SELECT job_id, attempt, status, started_at, duration_ms, cold, error FROM done
+    ON CONFLICT (job_id, attempt) DO NOTHING
 ),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt)
@@ -137,7 +150,12 @@ done AS (
         duration_ms = r.duration_ms, updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
-    RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error
+    RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error, j.started_at, r.duration_ms
+),
+att AS (
+    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, duration_ms, error)
+    SELECT job_id, attempt, 'retrying', started_at, duration_ms, error FROM done
+    ON CONFLICT (job_id, attempt) DO NOTHING
 ),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
@@ -160,7 +178,12 @@ done AS (
         duration_ms = COALESCE(r.duration_ms, j.duration_ms), finished_at = now(), updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
-    RETURNING j.job_id, j.msg_id, r.attempt, r.error
+    RETURNING j.job_id, j.msg_id, r.attempt, r.error, j.started_at, r.duration_ms
+),
+att AS (
+    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, duration_ms, error)
+    SELECT job_id, attempt, 'dead', started_at, duration_ms, error FROM done
+    ON CONFLICT (job_id, attempt) DO NOTHING
 ),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
@@ -355,3 +378,8 @@ SELECT w.*, c.code FROM workers w JOIN job_code c USING (code_hash) WHERE w.work
 SELECT w.*, c.code,
        (SELECT count(*) FROM jobs_state j WHERE j.worker_id = w.worker_id) AS jobs
 FROM workers w JOIN job_code c USING (code_hash) ORDER BY w.created_at DESC LIMIT %(limit)s;
+
+-- name: job_attempts
+-- A job's finished (or lost) attempts, oldest first.
+SELECT attempt, outcome, started_at, finished_at, duration_ms, cold_start, error
+FROM job_attempts WHERE job_id = %(job_id)s ORDER BY attempt;

@@ -62,6 +62,18 @@ export interface Job {
   duration_ms: number | null;
   cold_start: boolean | null;
   events?: JobEvent[] | null;
+  attempt_history?: JobAttempt[] | null;
+}
+
+/** One finished (or lost) attempt of a job. */
+export interface JobAttempt {
+  attempt: number;
+  outcome: "succeeded" | "failed" | "retrying" | "dead" | "lost";
+  started_at: string | null;
+  finished_at: string;
+  duration_ms: number | null;
+  cold_start: boolean | null;
+  error: JobError | null;
 }
 
 export interface JobPage {

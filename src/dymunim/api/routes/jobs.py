@@ -29,10 +29,11 @@ async def load_job(state: State, job_id: int, *, events: bool = True) -> Job | N
         if row is None:
             return None
         evs: list[dict[str, Any]] | None = None
+        attempts: list[dict[str, Any]] | None = None
         if events:
-            cur = await conn.execute(q("job_events"), {"job_id": job_id})
-            evs = await cur.fetchall()
-    return job_of(row, evs)
+            evs = list(await (await conn.execute(q("job_events"), {"job_id": job_id})).fetchall())
+            attempts = list(await (await conn.execute(q("job_attempts"), {"job_id": job_id})).fetchall())
+    return job_of(row, evs, attempts)
 
 
 async def _status(state: State, job_id: int) -> str | None:

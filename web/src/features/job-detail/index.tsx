@@ -15,6 +15,7 @@ import { api, keys } from "@/lib/api";
 import { canCancel, canRetry, isTerminal } from "@/lib/status";
 import type { Job } from "@/lib/types";
 import { JobSummary } from "./components/job-summary";
+import { Attempts } from "./components/attempts";
 import { Timeline } from "./components/timeline";
 
 const route = getRouteApi("/jobs/$jobId");
@@ -137,14 +138,26 @@ export function JobDetailPage() {
             </CardContent>
           </Card>
         </div>
-        <Card className="self-start">
-          <CardHeader>
-            <CardTitle>Timeline</CardTitle>
-          </CardHeader>
-          <CardContent>
-            <Timeline events={job.events ?? []} />
-          </CardContent>
-        </Card>
+        <div className="flex flex-col gap-6 self-start">
+          <Card>
+            <CardHeader>
+              <CardTitle>Timeline</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <Timeline events={job.events ?? []} />
+            </CardContent>
+          </Card>
+          {(job.attempt_history?.length ?? 0) > 0 && (
+            <Card>
+              <CardHeader>
+                <CardTitle>Attempts</CardTitle>
+              </CardHeader>
+              <CardContent>
+                <Attempts attempts={job.attempt_history ?? []} />
+              </CardContent>
+            </Card>
+          )}
+        </div>
       </div>
     </div>
   );
