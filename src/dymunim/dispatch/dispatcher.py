@@ -137,9 +137,13 @@ class Dispatcher:
     def _start(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             self.in_flight[r["msg_id"]] = _attempt(r)
-        task = asyncio.create_task(self._execute(rows))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # Executor calls of at most exec_batch jobs, each recorded as soon as it answers: a slow job
+        # holds back only the jobs that share its call, not the whole claim.
+        size = self.s.exec_batch
+        for chunk in (rows[i : i + size] for i in range(0, len(rows), size)):
+            task = asyncio.create_task(self._execute(chunk))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _execute(self, rows: list[dict[str, Any]]) -> None:
         jobs = [self._exec_job(r) for r in rows]
