@@ -211,3 +211,12 @@ def test_save_worker(ui: UI, stack: Stack) -> None:
     dialog.get_by_role("button", name="Save worker").click()
     expect(dialog).to_contain_text("Saved as", timeout=15_000)
     ui.assert_no_errors()
+
+
+def test_job_detail_shows_when_a_waiting_job_runs(ui: UI, stack: Stack) -> None:
+    job = stack.submit({"code": "return 1", "delay_ms": 600_000}, wait=0)
+    ui.goto(f"/jobs/{job['job_id']}")
+    expect(ui.page.get_by_test_id("next-run")).to_contain_text(re.compile(r"in (9|10)m"))
+    ui.page.get_by_role("button", name="Cancel").click()
+    expect(ui.page.locator("[data-status=cancelled]").first).to_be_visible(timeout=10_000)
+    ui.assert_no_errors()

@@ -38,7 +38,17 @@ export function JobSummary({ job }: { job: Job }) {
             </span>
           </Tooltip>
         </Field>
-        <Field label="Started">{formatDateTime(job.started_at)}</Field>
+        {(job.status === "retrying" || job.status === "queued") && job.run_at ? (
+          <Field label={job.status === "retrying" ? "Retries at" : "Runs at"}>
+            <Tooltip content={formatDateTime(job.run_at)}>
+              <span data-testid="next-run" className="font-medium text-amber-600 dark:text-amber-400">
+                <RelativeTime value={job.run_at} />
+              </span>
+            </Tooltip>
+          </Field>
+        ) : (
+          <Field label="Started">{formatDateTime(job.started_at)}</Field>
+        )}
         <Field label="Finished">{formatDateTime(job.finished_at)}</Field>
         <Field label="Code hash" mono>
           <span title={job.code_hash}>{shortHash(job.code_hash, 12)}</span>
