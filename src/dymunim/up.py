@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +26,19 @@ from dymunim.lifecycle import die_with_parent
 from dymunim.settings import Settings
 
 log = logging.getLogger("dymunim.up")
+
+
+MAX_QUICK_DEATHS = 5
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def is_loopback(host: str) -> bool:
@@ -43,6 +57,7 @@ class Child:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    quick_deaths: int = 0
     started_at: float = 0.0
     ready_file: Path | None = None
 
@@ -91,6 +106,10 @@ def run_up(settings: Settings) -> int:
         raise SystemExit(
             f"refusing to listen on {settings.host} without DYMUNIM_API_TOKEN: anyone who reaches it "
             "could run code here. Set DYMUNIM_API_TOKEN, or bind 127.0.0.1."
+        )
+    if not port_free(settings.host, settings.port):
+        raise SystemExit(
+            f"port {settings.port} on {settings.host} is in use (another `dymunim up`?); stop it or pass --port"
         )
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -143,13 +162,19 @@ def run_up(settings: Settings) -> int:
         while not stop.wait(0.5):
             for c in children:
                 if not c.alive() and not stop.is_set():
-                    c.restarts += 1
                     code = c.proc.returncode if c.proc else None
-                    # Back off a child that keeps dying at once, so a broken one does not spin.
+                    # A child that dies within seconds of starting, again and again, is broken, not
+                    # unlucky: back off, and give up (with its exit code) rather than spin forever.
                     quick = time.monotonic() - c.started_at < 5
+                    c.quick_deaths = c.quick_deaths + 1 if quick else 0
+                    if c.quick_deaths >= MAX_QUICK_DEATHS:
+                        log.error("%s keeps exiting at start (code %s, %d times); stopping", c.name, code,
+                                  c.quick_deaths)
+                        return 1
+                    c.restarts += 1
                     log.error("%s exited (code %s); restarting it (restart %d)", c.name, code, c.restarts)
                     if quick:
-                        time.sleep(min(10, 0.5 * c.restarts))
+                        time.sleep(min(10, 0.5 * c.quick_deaths))
                     c.start()
         return 0
     finally:

@@ -49,3 +49,17 @@ def test_up_refuses_a_public_address_without_token(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "DYMUNIM_API_TOKEN" in out.stderr
     assert not (tmp_path / "pg").exists(), "nothing started"
+
+
+def test_up_says_when_its_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "dymunim", "up", "--port", str(port), "--data-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert f"port {port} on 127.0.0.1 is in use" in out.stderr
+    assert not (tmp_path / "pg").exists(), "nothing started"
