@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=1.0, alias="DYMUNIM_POLL_INTERVAL_S")
     retry_base_s: float = Field(default=1.0, alias="DYMUNIM_RETRY_BASE_S")
     retry_cap_s: float = Field(default=300.0, alias="DYMUNIM_RETRY_CAP_S")
+    infra_max_attempts: int = Field(default=10, ge=1, le=100, alias="DYMUNIM_INFRA_MAX_ATTEMPTS")
     max_deliveries: int = Field(default=10, alias="DYMUNIM_MAX_DELIVERIES")
     shutdown_grace_s: float = Field(default=10.0, alias="DYMUNIM_SHUTDOWN_GRACE_S")
 

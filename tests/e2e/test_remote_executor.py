@@ -35,7 +35,8 @@ def test_wrong_executor_token_retries_then_dead_letters(tmp_path: Path) -> None:
     remote = start_executor(tmp_path)
     try:
         (tmp_path / "stack").mkdir()
-        s = start_stack(tmp_path / "stack", CLOUDFLARE_WORKER_URL=remote.url, EXECUTOR_TOKEN="wrong")
+        s = start_stack(tmp_path / "stack", CLOUDFLARE_WORKER_URL=remote.url, EXECUTOR_TOKEN="wrong",
+                        DYMUNIM_INFRA_MAX_ATTEMPTS="2")
         try:
             job = s.submit({"code": "return 1", "max_attempts": 2}, wait=30)
             assert job["status"] == "dead", job

@@ -28,3 +28,11 @@ def test_decide_retries_infrastructure_not_user_errors() -> None:
     assert decide(ok=False, infrastructure=True, retry_on_error=False, **kw) == "retrying"
     assert decide(ok=False, infrastructure=False, retry_on_error=True, **kw) == "retrying"
     assert decide(ok=False, infrastructure=True, retry_on_error=False, attempt=3, max_attempts=3) == "dead"
+
+
+def test_infrastructure_failures_get_their_own_budget() -> None:
+    kw = {"max_attempts": 3, "retry_on_error": False}
+    assert decide(ok=False, infrastructure=True, attempt=3, infra_attempts=10, **kw) == "retrying"
+    assert decide(ok=False, infrastructure=True, attempt=10, infra_attempts=10, **kw) == "dead"
+    assert decide(ok=False, infrastructure=False, attempt=3, infra_attempts=10, max_attempts=3,
+                  retry_on_error=True) == "dead", "user-code failures stay within max_attempts"

@@ -39,7 +39,7 @@ class Dispatcher:
         self.dsn = dsn
         self.pool = pool
         self.executor = executor
-        self.policy = RetryPolicy(settings.retry_base_s, settings.retry_cap_s)
+        self.policy = RetryPolicy(settings.retry_base_s, settings.retry_cap_s, settings.infra_max_attempts)
         self.wake = asyncio.Event()
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt
@@ -129,8 +129,8 @@ class Dispatcher:
             )
             rows = await cur.fetchall()
         why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
-        # max_attempts = this attempt: the policy sees none left, so the job goes dead + DLQ.
-        finished = [Finished(replace(_attempt(r), max_attempts=r["attempts"]), None, why) for r in rows]
+        # max_attempts = this attempt and final: the policy sees none left, so the job goes dead + DLQ.
+        finished = [Finished(replace(_attempt(r), max_attempts=r["attempts"], final=True), None, why) for r in rows]
         if finished:
             await record(self.pool, finished, self.policy)
 

@@ -30,6 +30,7 @@ class Attempt:
     msg_id: int
     max_attempts: int
     retry_on_error: bool
+    final: bool = False  # no attempts left whatever the policy says (poison messages)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
             attempt=a.attempt,
             max_attempts=a.max_attempts,
             retry_on_error=a.retry_on_error,
+            # A poison message is final: it already failed to finish too many times.
+            infra_attempts=0 if a.final else policy.infra_attempts,
         )
         if d == "retrying":
             retry.append(f)

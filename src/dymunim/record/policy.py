@@ -14,6 +14,10 @@ Decision = Literal["succeeded", "failed", "retrying", "dead"]
 class RetryPolicy:
     base_s: float
     cap_s: float
+    # Infrastructure failures (executor down, killed process) are not the job's fault: they may retry
+    # up to this many attempts even when the job's own max_attempts is lower, so an executor restart
+    # does not dead-letter every job that was in flight.
+    infra_attempts: int = 10
 
     def backoff_s(self, attempt: int) -> float:
         """Exponential backoff with jitter: base·2^(attempt-1), capped, then scaled by 0.5–1.0.
@@ -28,11 +32,15 @@ class RetryPolicy:
         return (now or datetime.now(UTC)) + timedelta(seconds=self.backoff_s(attempt))
 
 
-def decide(*, ok: bool, infrastructure: bool, attempt: int, max_attempts: int, retry_on_error: bool) -> Decision:
-    """Infrastructure failures always retry; user-code failures only if the job asked to."""
+def decide(
+    *, ok: bool, infrastructure: bool, attempt: int, max_attempts: int, retry_on_error: bool, infra_attempts: int = 0
+) -> Decision:
+    """Infrastructure failures always retry (within max(max_attempts, infra_attempts)); user-code
+    failures only if the job asked to (within max_attempts)."""
     if ok:
         return "succeeded"
     retryable = infrastructure or retry_on_error
     if not retryable:
         return "failed"
-    return "retrying" if attempt < max_attempts else "dead"
+    limit = max(max_attempts, infra_attempts) if infrastructure else max_attempts
+    return "retrying" if attempt < limit else "dead"
