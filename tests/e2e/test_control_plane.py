@@ -169,7 +169,7 @@ def test_sse_sees_a_job_go_queued_running_succeeded(stack: Stack) -> None:
 
 
 def test_submit_rate_limit(tmp_path: Path) -> None:
-    s = start_stack(tmp_path, DYMUNIM_SUBMIT_RATE_PER_S="2", DYMUNIM_SUBMIT_BURST="3", DYMUNIM_MAX_CODE_BYTES="100")
+    s = start_stack(tmp_path, DYMUNIM_SUBMIT_RATE_PER_S="0.5", DYMUNIM_SUBMIT_BURST="3", DYMUNIM_MAX_CODE_BYTES="100")
     try:
         with s.client() as c:
             codes = [c.post("/api/jobs", json={"code": "return 1"}).status_code for _ in range(5)]
@@ -178,7 +178,7 @@ def test_submit_rate_limit(tmp_path: Path) -> None:
             assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
             assert "rate limit" in r.json()["detail"]
             assert c.get("/api/jobs").status_code == 200, "reads are not limited"
-            time.sleep(1.1)
+            time.sleep(2.5)  # one token back at 0.5/s, so the next submit meets the code limit
             big = c.post("/api/jobs", json={"code": "return 1;" + " " * 200})
             assert big.status_code == 413 and "100 bytes" in big.json()["detail"], big.text
         with s.db() as db:
