@@ -42,7 +42,7 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
         lifespan=lifespan,
         description="Durable jobs for arbitrary code: submit, watch and steer runs.",
     )
-    errors.install(app, max_body_bytes=settings.max_body_bytes)
+    errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     limiter = (RateLimiter(settings.submit_rate_per_s, settings.submit_burst)
                if settings.submit_rate_per_s > 0 else None)

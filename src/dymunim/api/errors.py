@@ -44,7 +44,7 @@ def describe(err: dict[str, Any]) -> dict[str, str]:
     return {"field": field, "message": msg}
 
 
-def install(app: FastAPI, *, max_body_bytes: int) -> None:
+def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [describe(dict(e)) for e in exc.errors()]
@@ -62,11 +62,7 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
             413: "Payload too large",
             429: "Too many requests",
         }
-        detail = str(exc.detail)
-        if exc.status_code == 413 and "limit" not in detail:
-            # FastAPI's own limit (bodies sent without a length) says nothing about which limit.
-            detail = f"request body is over the limit of {max_body_bytes} bytes (DYMUNIM_MAX_BODY_BYTES)"
-        resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
+        resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
         if exc.headers:
             resp.headers.update(exc.headers)
         return resp

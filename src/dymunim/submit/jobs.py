@@ -20,6 +20,10 @@ from dymunim.submit.spec import JobSpec
 class SubmitError(ValueError):
     """A job that cannot be accepted; the message says which limit and what to do."""
 
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status the API answers with (413 for a size limit)
+
 
 @dataclass(frozen=True)
 class Submitted:
@@ -35,7 +39,7 @@ def check_code_size(code: str, settings: Settings) -> None:
     size = len(code.encode())
     if size > settings.max_code_bytes:
         limit = settings.max_code_bytes
-        raise SubmitError(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)")
+        raise SubmitError(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)", 413)
 
 
 def check_limits(spec: JobSpec, settings: Settings) -> None:
@@ -71,7 +75,7 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
                 return await _submit_once(conn, specs, settings)
         except errors.UniqueViolation:
             continue
-    raise SubmitError("idempotency key is being used by concurrent submits; try again")
+    raise SubmitError("idempotency key is being used by concurrent submits; try again", 409)
 
 
 async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
@@ -98,14 +102,11 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
             fresh.append((i, spec))
 
     if fresh:
-        hashes = {s.code: code_hash(s.code) for _, s in fresh}
+        languages = {s.code: s.language for _, s in fresh}
+        hashes = {code: code_hash(code) for code in languages}
         await conn.execute(
             q("insert_code"),
-            {
-                "code_hashes": list(hashes.values()),
-                "codes": list(hashes),
-                "languages": [next(s.language for _, s in fresh if s.code == c) for c in hashes],
-            },
+            {"code_hashes": list(hashes.values()), "codes": list(hashes), "languages": list(languages.values())},
         )
         # One insert per distinct start time: each is a single pgmq.send_batch (usually just one).
         groups: dict[datetime | None, list[tuple[int, JobSpec]]] = {}

@@ -81,8 +81,7 @@ async def submit(
         async with state.pool.connection() as conn:
             (sub,) = await submit_jobs(conn, [spec], state.settings)
     except SubmitError as exc:
-        status = 413 if "limit" in str(exc) and "bytes" in str(exc) else 422
-        raise HTTPException(status, str(exc)) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
     if not sub.created:
         response.status_code = 200
     if wait:

@@ -71,7 +71,7 @@ async def create(body: WorkerIn, state: State) -> Worker:
     try:
         check_code_size(body.code, state.settings)
     except SubmitError as exc:
-        raise HTTPException(413, str(exc)) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
     h = code_hash(body.code)
     try:
         async with state.pool.connection() as conn, conn.transaction():
@@ -117,7 +117,7 @@ async def run(
         async with state.pool.connection() as conn:
             (sub,) = await submit_jobs(conn, [spec], state.settings)
     except SubmitError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
     if wait:
         await wait_terminal(state, sub.job_id, wait)
     job = await load_job(state, sub.job_id)

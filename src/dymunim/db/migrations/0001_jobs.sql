@@ -34,7 +34,7 @@ CREATE TABLE jobs_state (
     max_attempts    integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
     timeout_ms      integer NOT NULL CHECK (timeout_ms > 0),
     retry_on_error  boolean NOT NULL DEFAULT false,  -- retry user-code failures too
-    idempotency_key text UNIQUE,
+    idempotency_key text,
     trace_id        text,
     msg_id          bigint,                 -- the pgmq message that carries this job
     run_at          timestamptz,            -- when the job may run next (delay, backoff)
@@ -47,7 +47,10 @@ CREATE TABLE jobs_state (
 );
 
 CREATE INDEX jobs_state_status_idx ON jobs_state (status, job_id DESC);
-CREATE INDEX jobs_state_created_idx ON jobs_state (created_at DESC);
+-- Every status change writes a new row version into every index of jobs_state, so each index costs
+-- three times per job: no created_at index (the list is keyset-paged by job_id, which follows it),
+-- and idempotency keys indexed only where there is one.
+CREATE UNIQUE INDEX jobs_state_idempotency_key ON jobs_state (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE job_events (
     event_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -63,14 +66,22 @@ CREATE INDEX job_events_job_idx ON job_events (job_id, event_id);
 
 -- Every recorded transition tells live clients in the same transaction: a NOTIFY is delivered only
 -- if the transaction that changed the job commits, so clients never see a state that was rolled back.
-CREATE FUNCTION dymunim_notify_job_event() RETURNS trigger AS $$
+-- One NOTIFY per 40 transitions (a JSON array, under Postgres' 8,000-byte payload limit): a claim or
+-- record of 100 jobs would otherwise send 100 notifications, each parsed by every API process.
+CREATE FUNCTION dymunim_notify_job_events() RETURNS trigger AS $$
 BEGIN
-    PERFORM pg_notify('dymunim_jobs', json_build_object(
-        'event_id', NEW.event_id, 'job_id', NEW.job_id, 'status', NEW.to_status,
-        'from', NEW.from_status, 'attempt', NEW.attempt, 'at', NEW.at)::text);
+    PERFORM pg_notify('dymunim_jobs', chunk)
+    FROM (
+        SELECT json_agg(json_build_object(
+                   'event_id', event_id, 'job_id', job_id, 'status', to_status,
+                   'from', from_status, 'attempt', attempt, 'at', at) ORDER BY event_id)::text AS chunk
+        FROM (SELECT *, (row_number() OVER (ORDER BY event_id) - 1) / 40 AS grp FROM new_events) e
+        GROUP BY grp
+    ) chunks;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER job_events_notify AFTER INSERT ON job_events
-    FOR EACH ROW EXECUTE FUNCTION dymunim_notify_job_event();
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION dymunim_notify_job_events();

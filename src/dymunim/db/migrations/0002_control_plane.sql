@@ -102,8 +102,9 @@ BEGIN
         FROM new_events e JOIN jobs_state j USING (job_id)
         WHERE e.to_status IN ('succeeded', 'failed') AND j.duration_ms IS NOT NULL
         UNION ALL
+        -- Queue wait counts from when the job may run (run_at, kept by the claim), not from submit.
         SELECT date_trunc('minute', e.at), 'wait',
-               dymunim_latency_bucket(extract(epoch FROM e.at - j.created_at) * 1000)
+               dymunim_latency_bucket(extract(epoch FROM e.at - GREATEST(j.created_at, j.run_at)) * 1000)
         FROM new_events e JOIN jobs_state j USING (job_id)
         WHERE e.to_status = 'running' AND e.from_status = 'queued'
     ) t GROUP BY 1, 2, 3
@@ -127,3 +128,17 @@ CREATE TRIGGER job_events_rollup AFTER INSERT ON job_events
 -- Jobs created before this migration: count them once.
 INSERT INTO job_status_counts (status, shard, n)
 SELECT status, 0, count(*) FROM jobs_state GROUP BY status;
+
+-- One row per attempt that ended (or was lost), written in the same transaction as its outcome, so a
+-- job's history survives retries: the job row keeps only the latest attempt's result and logs.
+CREATE TABLE job_attempts (
+    job_id      bigint NOT NULL REFERENCES jobs_state (job_id) ON DELETE CASCADE,
+    attempt     integer NOT NULL,
+    outcome     text NOT NULL CHECK (outcome IN ('succeeded', 'failed', 'retrying', 'dead', 'lost')),
+    started_at  timestamptz,
+    finished_at timestamptz NOT NULL DEFAULT now(),
+    duration_ms double precision,
+    cold_start  boolean,
+    error       jsonb,
+    PRIMARY KEY (job_id, attempt)
+);
