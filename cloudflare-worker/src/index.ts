@@ -4,11 +4,12 @@
  *   GET  /health  {"ok": true, "loader": bool}          (no auth)
  *   POST /load    Job -> Outcome                        fresh isolate (LOADER.load)
  *   POST /get     Job with cache_id -> Outcome          cached isolate (LOADER.get)
- *   POST /batch   {"jobs": Job[]} -> {"results": Outcome[]}
+ *   POST /batch   {"jobs": Job[]} -> NDJSON, one line per job as it finishes:
+ *                 {"index": i, ...Outcome}   (any order; every index exactly once)
  */
 
 import { checkBearer, errorResponse, json, jsonText } from "./http";
-import { BadRequest, parseBatch, parseJob } from "./job";
+import { BadRequest, type Job, parseBatch, parseJob } from "./job";
 import { runBatch, runJob } from "./run";
 
 export interface Env {
@@ -31,6 +32,42 @@ async function readJson(request: Request): Promise<unknown> {
   } catch (e) {
     throw new BadRequest(`body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Each outcome leaves as soon as its job finishes: an innocent neighbour of a runaway job is
+ * recorded in milliseconds, not when the whole batch is done. Lines that finish together are
+ * written as one chunk.
+ */
+function streamBatch(loader: WorkerLoader, jobs: Job[]): Response {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending.join("");
+    pending = [];
+    writer.write(encoder.encode(chunk)).catch(() => {});
+  };
+  const emit = (index: number, outcome: string): void => {
+    pending.push(`{"index":${index},${outcome.slice(1)}\n`);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+  runBatch(loader, jobs, emit).then(
+    () => {
+      flush();
+      return writer.close();
+    },
+    (e: unknown) => writer.abort(e),
+  ).catch(() => {});
+  return new Response(readable, { headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
 }
 
 async function handle(request: Request, env: Env): Promise<Response> {
@@ -62,11 +99,8 @@ async function handle(request: Request, env: Env): Promise<Response> {
         return jsonText(await runJob(loader, { ...parseJob(await readJson(request)), cache_id: null }));
       case "/get":
         return jsonText(await runJob(loader, parseJob(await readJson(request), "", true)));
-      case "/batch": {
-        const jobs = parseBatch(await readJson(request));
-        const results = await runBatch(loader, jobs);
-        return jsonText(`{"results":[${results.join(",")}]}`);
-      }
+      case "/batch":
+        return streamBatch(loader, parseBatch(await readJson(request)));
     }
   } catch (e) {
     if (e instanceof BadRequest) return errorResponse(400, e.message);

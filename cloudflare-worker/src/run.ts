@@ -1,16 +1,16 @@
 /**
- * Running one Job in a Dynamic Worker and producing its Outcome as JSON text.
+ * Running Jobs in Dynamic Workers and producing their Outcomes as JSON text.
  *
  * The Dynamic Worker's main module (sandbox.ts) does the per-call work: log
- * capture, timeout, result checks. It is called over RPC (`run`, or `runMany`
- * for the jobs of a batch that share a cache_id and code), and answers with
- *   {"ok":…,"result":…,"error":…,"logs":[…],"logs_truncated":…}
- * and this side adds "duration_ms" and "cold". Outcomes stay JSON text end to
- * end so a batch of results is joined, not re-parsed.
+ * capture, timeout, result serialisation. It is called over RPC (`run`, or
+ * `runMany` for the jobs of a batch that share a cache_id and code) and answers
+ * plain objects by structured clone; outcome.ts checks each one on this side of
+ * the boundary and writes the Outcome JSON, adding "duration_ms" and "cold".
  */
 
 import { type ErrorInfo, sha256hex, startupError, toUserModule, type UserModule, WRAP_HEADER } from "./code";
 import type { Job } from "./job";
+import { acceptAnswer, failedOutcome } from "./outcome";
 import { buildModules, DYNAMIC_COMPAT_DATE, DYNAMIC_COMPAT_FLAGS, MAIN_MODULE } from "./sandbox";
 
 /** How long past timeout_ms the parent waits before it gives up on the Dynamic Worker itself. */
@@ -66,14 +66,25 @@ async function isolateId(cacheId: string, code: string, p: Prepared): Promise<st
   return `${cacheId}:${p.hash}`;
 }
 
-/** The RPC surface of the Dynamic Worker's main module (sandbox.ts). */
-interface MainEntrypoint {
-  run(optsJson: string): Promise<unknown>;
-  runMany(optsListJson: string, deliver: (indices: number[], outcomes: string[]) => void): Promise<unknown>;
+/** What the parent sends for one call (structured clone). */
+interface CallOpts {
+  payload: unknown;
+  ctx: { job_id: number | null; attempt: number | null; trace_id: string | null };
+  timeout_ms: number;
+  max_log_lines: number;
+  max_log_bytes: number;
+  max_result_bytes: number;
+  wrap_offset: number;
 }
 
-function optsJson(job: Job, wrapOffset: number): string {
-  return JSON.stringify({
+/** The RPC surface of the Dynamic Worker's main module (sandbox.ts). Its answers are untrusted. */
+interface MainEntrypoint {
+  run(opts: CallOpts): Promise<unknown>;
+  runMany(opts: CallOpts[], deliver: (indices: unknown, outcomes: unknown) => void): Promise<unknown>;
+}
+
+function callOpts(job: Job, wrapOffset: number): CallOpts {
+  return {
     payload: job.payload,
     ctx: { job_id: job.job_id, attempt: job.attempt, trace_id: job.trace_id },
     timeout_ms: job.timeout_ms,
@@ -81,15 +92,7 @@ function optsJson(job: Job, wrapOffset: number): string {
     max_log_bytes: job.max_log_bytes,
     max_result_bytes: job.max_result_bytes,
     wrap_offset: wrapOffset,
-  });
-}
-
-function isOutcomeText(t: unknown): t is string {
-  return typeof t === "string" && t.startsWith('{"ok":') && t.endsWith("}");
-}
-
-function withTiming(text: string, durationMs: number, cold: boolean): string {
-  return `${text.slice(0, -1)},"duration_ms":${durationMs},"cold":${cold}}`;
+  };
 }
 
 function timeoutOutcome(job: Job, durationMs: number, cold: boolean): string {
@@ -115,18 +118,6 @@ function dispose(x: unknown): void {
   } catch {
     // already released
   }
-}
-
-export function failedOutcome(error: ErrorInfo, durationMs: number, cold: boolean): string {
-  return JSON.stringify({
-    ok: false,
-    result: null,
-    error,
-    logs: [],
-    logs_truncated: false,
-    duration_ms: durationMs,
-    cold,
-  });
 }
 
 class DeadlineError extends Error {}
@@ -156,19 +147,10 @@ export async function runJob(loader: WorkerLoader, job: Job): Promise<string> {
   }
 
   const entry = stub.getEntrypoint() as unknown as MainEntrypoint;
-  const opts = optsJson(job, p.wrapOffset);
   const started = Date.now();
   try {
-    const text = await withDeadline(
-      entry.run(opts).then((t) => {
-        if (!isOutcomeText(t)) {
-          throw new Error(`unexpected answer from the dynamic worker: ${String(t).slice(0, 500)}`);
-        }
-        return t;
-      }),
-      job.timeout_ms + PARENT_GRACE_MS,
-    );
-    return withTiming(text, Date.now() - started, cold);
+    const answer = await withDeadline(entry.run(callOpts(job, p.wrapOffset)), job.timeout_ms + PARENT_GRACE_MS);
+    return acceptAnswer(answer, job, Date.now() - started, cold);
   } catch (e) {
     const duration = Date.now() - started;
     if (e instanceof DeadlineError) return timeoutOutcome(job, duration, cold);
@@ -185,7 +167,7 @@ export async function runJob(loader: WorkerLoader, job: Job): Promise<string> {
  * keeps its own parent deadline (timeout_ms + grace); the first job carries `cold` when the
  * call created the isolate.
  */
-async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Promise<string[]> {
+async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[], emit: Emit): Promise<void> {
   const code = jobs[0]!.code;
   const p = prepare(code);
   const id = await isolateId(cacheId, code, p);
@@ -195,7 +177,7 @@ async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Pro
     return p.code;
   });
   const entry = stub.getEntrypoint() as unknown as MainEntrypoint;
-  const out: (string | undefined)[] = new Array<string | undefined>(jobs.length).fill(undefined);
+  const settled: boolean[] = new Array<boolean>(jobs.length).fill(false);
   let left = jobs.length;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -203,8 +185,9 @@ async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Pro
   });
   const coldOf = (i: number): boolean => i === 0 && cold;
   const settle = (i: number, text: string): void => {
-    if (out[i] !== undefined) return;
-    out[i] = text;
+    if (settled[i]) return;
+    settled[i] = true;
+    emit(i, text);
     if (--left === 0) finish();
   };
   const started = Date.now();
@@ -223,27 +206,18 @@ async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Pro
     }, ms + PARENT_GRACE_MS),
   );
 
-  const deliver = (indices: number[], outcomes: string[]): void => {
+  // Indices and outcomes come from the sandbox's realm: each index is checked, each outcome on its own.
+  const deliver = (indices: unknown, outcomes: unknown): void => {
+    if (!Array.isArray(indices) || !Array.isArray(outcomes)) return;
     const duration = Date.now() - started;
-    for (let k = 0; k < indices.length; k++) {
-      const i = indices[k]!;
-      const t = outcomes[k];
-      if (i >= 0 && i < jobs.length) {
-        settle(
-          i,
-          isOutcomeText(t)
-            ? withTiming(t, duration, coldOf(i))
-            : callFailedOutcome(
-                new Error(`unexpected answer from the dynamic worker: ${String(t).slice(0, 500)}`),
-                p.mod,
-                duration,
-                coldOf(i),
-              ),
-        );
+    for (let k = 0; k < indices.length && k < outcomes.length; k++) {
+      const i: unknown = indices[k];
+      if (typeof i === "number" && Number.isInteger(i) && i >= 0 && i < jobs.length && !settled[i]) {
+        settle(i, acceptAnswer(outcomes[k], jobs[i]!, duration, coldOf(i)));
       }
     }
   };
-  const opts = `[${jobs.map((job) => optsJson(job, p.wrapOffset)).join(",")}]`;
+  const opts = jobs.map((job) => callOpts(job, p.wrapOffset));
   entry.runMany(opts, deliver).then(
     () => {
       const duration = Date.now() - started;
@@ -257,7 +231,6 @@ async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Pro
   );
   try {
     await done;
-    return out as string[];
   } finally {
     for (const t of timers) clearTimeout(t);
     dispose(entry);
@@ -265,8 +238,14 @@ async function runGroup(loader: WorkerLoader, cacheId: string, jobs: Job[]): Pro
   }
 }
 
-/** Runs a batch: jobs sharing cache_id and code go to their isolate in one RPC call, the rest one by one. */
-export async function runBatch(loader: WorkerLoader, jobs: Job[]): Promise<string[]> {
+/** Receives each job's Outcome JSON as soon as that job has one (index into the batch). */
+export type Emit = (index: number, outcome: string) => void;
+
+/**
+ * Runs a batch and emits each job's outcome when it finishes, so a slow or runaway job holds back
+ * no neighbour. Jobs sharing cache_id and code go to their isolate in one RPC call, the rest one by one.
+ */
+export async function runBatch(loader: WorkerLoader, jobs: Job[], emit: Emit): Promise<void> {
   const groups = new Map<string, number[]>();
   jobs.forEach((job, i) => {
     if (job.cache_id === null) return;
@@ -275,29 +254,17 @@ export async function runBatch(loader: WorkerLoader, jobs: Job[]): Promise<strin
     if (g) g.push(i);
     else groups.set(key, [i]);
   });
-  const results: string[] = new Array<string>(jobs.length);
   const work: Promise<void>[] = [];
   const grouped = new Set<number>();
   for (const idx of groups.values()) {
     if (idx.length < 2) continue;
     for (const i of idx) grouped.add(i);
     const sub = idx.map((i) => jobs[i]!);
-    work.push(
-      runGroup(loader, sub[0]!.cache_id!, sub).then((outs) => {
-        idx.forEach((i, k) => {
-          results[i] = outs[k]!;
-        });
-      }),
-    );
+    work.push(runGroup(loader, sub[0]!.cache_id!, sub, (k, text) => emit(idx[k]!, text)));
   }
   jobs.forEach((job, i) => {
     if (grouped.has(i)) return;
-    work.push(
-      runJob(loader, job).then((o) => {
-        results[i] = o;
-      }),
-    );
+    work.push(runJob(loader, job).then((o) => emit(i, o)));
   });
   await Promise.all(work);
-  return results;
 }

@@ -1,147 +1,168 @@
 /**
- * Source text of the modules that run INSIDE each Dynamic Worker, next to the
- * user's module. They are plain JavaScript strings because the Worker Loader
- * takes module source text.
+ * Source text of the modules that run INSIDE each Dynamic Worker. They are plain
+ * JavaScript strings because the Worker Loader takes module source text.
  *
- *   __dymunim_main.js     main module: imports the capture module FIRST, then
- *                         (dynamically, on the first call) the user's module;
- *                         its default export is a WorkerEntrypoint the parent
- *                         calls over RPC: `run(optsJson)` answers one call's
- *                         outcome JSON, `runMany(optsListJson, deliver)` runs
- *                         many calls of the same code and hands outcomes back
- *                         as they finish.
- *   __dymunim_capture.js  console capture (per call, via AsyncLocalStorage so
- *                         concurrent calls in one cached isolate keep their own
- *                         logs) and a `fetch` that refuses with a clear message.
- *   job.js                the user's code (see code.ts).
+ *   __dymunim_main.js  main module: console capture (per call, via AsyncLocalStorage so
+ *                      concurrent calls in one cached isolate keep their own logs), a
+ *                      `fetch` that refuses with a clear message, and a WorkerEntrypoint
+ *                      the parent calls over RPC: `run(opts)` answers one call's outcome
+ *                      object, `runMany(optsList, deliver)` runs many calls of the same
+ *                      code and hands outcomes back as they finish. It imports the user's
+ *                      module lazily, on the first call, so it is evaluated first.
+ *   job.js             the user's code (see code.ts).
  *
- * Nothing here may contain a backtick or a dollar-brace: these are template
- * literals.
+ * Nothing here may contain a backtick or a dollar-brace: these are template literals.
  */
 
 export const USER_MODULE = "job.js";
 export const MAIN_MODULE = "__dymunim_main.js";
-export const CAPTURE_MODULE = "__dymunim_capture.js";
 
 /** Compatibility settings of every Dynamic Worker. nodejs_compat gives AsyncLocalStorage (and node: built-ins to users). */
 export const DYNAMIC_COMPAT_DATE = "2025-09-01";
 export const DYNAMIC_COMPAT_FLAGS = ["nodejs_compat"];
 
-const CAPTURE_SOURCE = String.raw`
+/**
+ * The one internal module. Everything it keeps (the AsyncLocalStorage, the log stores, the
+ * intrinsics it uses) is private to its closure: the only export is the frozen entrypoint class,
+ * so job code that imports this module by name gains nothing but a way to run itself again.
+ * Intrinsics are captured here, before the user's module is evaluated (it is imported lazily on
+ * the first call), so replacing JSON.stringify or Array.prototype.push later changes nothing here.
+ * None of this is a trust boundary: the parent (outcome.ts) re-validates every answer and
+ * re-applies every limit, because job code runs in this same realm.
+ */
+const MAIN_SOURCE = String.raw`
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { AsyncLocalStorage } from "node:async_hooks";
 
-export const als = new AsyncLocalStorage();
+const apply = Reflect.apply;
+const stringify = JSON.stringify;
+const StringOf = String;
+const isArray = Array.isArray;
+const toISO = Date.prototype.toISOString;
+const DateC = Date;
+const ErrorC = Error;
+const PromiseC = Promise;
+const race = Promise.race.bind(Promise);
+const then = Promise.prototype.then;
+const arrayPush = Array.prototype.push;
+const arrayMap = Array.prototype.map;
+const arrayJoin = Array.prototype.join;
+const arraySlice = Array.prototype.slice;
+const strSplit = String.prototype.split;
+const strIncludes = String.prototype.includes;
+const strReplace = String.prototype.replace;
+const encode = TextEncoder.prototype.encode;
 const encoder = new TextEncoder();
+const setT = setTimeout;
+const clearT = clearTimeout;
+const objToString = Object.prototype.toString;
+const als = new AsyncLocalStorage();
+const getStore = als.getStore.bind(als);
+const alsRun = als.run.bind(als);
+const byteLength = (s) => apply(encode, encoder, [s]).length;
+const nowISO = () => apply(toISO, new DateC(), []);
+const push = (arr, v) => apply(arrayPush, arr, [v]);
 
-/**
- * Drops the executor's own frames from a stack and, for a wrapped bare body
- * (its first line starts with the wrapper header), shifts line-1 columns back
- * to the user's columns.
- */
-export function cleanStack(stack, wrapOffset) {
-  return String(stack).split("\n").filter((l) => !l.includes("__dymunim_")).map((l) =>
-    wrapOffset ? l.replace(/\bjob\.js:1:(\d+)/g, (m, c) => "job.js:1:" + Math.max(1, Number(c) - wrapOffset)) : l
-  ).join("\n");
+class TimeoutError extends ErrorC { constructor(m) { super(m); this.name = "TimeoutError"; } }
+class ResultError extends ErrorC { constructor(m) { super(m); this.name = "ResultError"; } }
+class ResponseError extends ErrorC { constructor(m) { super(m); this.name = "ResponseError"; } }
+class ContractError extends ErrorC { constructor(m) { super(m); this.name = "ContractError"; } }
+class NetworkBlockedError extends ErrorC { constructor(m) { super(m); this.name = "NetworkBlockedError"; } }
+
+/** Drops the executor's own frames; for a wrapped bare body, shifts line-1 columns back to the user's. */
+function cleanStack(stack, wrapOffset) {
+  const lines = apply(strSplit, StringOf(stack), ["\n"]);
+  const kept = [];
+  for (let i = 0; i < lines.length; i++) {
+    let l = lines[i];
+    if (apply(strIncludes, l, ["__dymunim_"])) continue;
+    if (wrapOffset) {
+      l = apply(strReplace, l, [/\bjob\.js:1:(\d+)/g, (m, c) => "job.js:1:" + (c - wrapOffset > 1 ? c - wrapOffset : 1)]);
+    }
+    push(kept, l);
+  }
+  return apply(arrayJoin, kept, ["\n"]);
 }
 
 function formatArg(a, wrapOffset) {
   if (typeof a === "string") return a;
-  if (a instanceof Error) {
-    return typeof a.stack === "string" && a.stack ? cleanStack(a.stack, wrapOffset) : String(a.name) + ": " + String(a.message);
+  if (a instanceof ErrorC) {
+    return typeof a.stack === "string" && a.stack ? cleanStack(a.stack, wrapOffset) : StringOf(a.name) + ": " + StringOf(a.message);
   }
   if (a === undefined) return "undefined";
   if (typeof a === "function") return "[Function " + (a.name || "(anonymous)") + "]";
   if (typeof a === "symbol" || typeof a === "bigint") return a.toString() + (typeof a === "bigint" ? "n" : "");
-  if (a === null || typeof a !== "object") return String(a);
+  if (a === null || typeof a !== "object") return StringOf(a);
   try {
-    const s = JSON.stringify(a, (k, v) => (typeof v === "bigint" ? v.toString() + "n" : v));
-    return s === undefined ? String(a) : s;
+    const s = stringify(a, (k, v) => (typeof v === "bigint" ? v.toString() + "n" : v));
+    return s === undefined ? StringOf(a) : s;
   } catch {
-    try { return String(a); } catch { return "[object]"; }
+    try { return StringOf(a); } catch { return "[object]"; }
   }
 }
 
-export function newLogStore(maxLines, maxBytes, wrapOffset) {
-  return { logs: [], bytes: 0, dropped: 0, maxLines, maxBytes, wrapOffset, closed: false };
+function newLogStore(opts) {
+  return { logs: [], bytes: 0, dropped: 0, maxLines: opts.max_log_lines, maxBytes: opts.max_log_bytes,
+           wrapOffset: opts.wrap_offset, closed: false };
 }
 
-function push(store, level, args) {
+function addLine(store, level, message) {
   if (store.closed) return;
   if (store.dropped > 0 || store.logs.length >= store.maxLines) { store.dropped++; return; }
-  let message;
-  try { message = Array.prototype.map.call(args, (a) => formatArg(a, store.wrapOffset)).join(" "); } catch (e) { message = "[unformattable log line]"; }
-  const size = encoder.encode(message).length;
+  const size = byteLength(message);
   if (store.bytes + size > store.maxBytes) { store.dropped++; return; }
   store.bytes += size;
-  store.logs.push({ level, at: new Date().toISOString(), message });
-}
-
-/** Closes the store and returns its logs, with the truncation marker if lines were dropped. */
-export function finishLogs(store) {
-  store.closed = true;
-  const logs = store.logs.slice();
-  if (store.dropped > 0) {
-    logs.push({
-      level: "warn",
-      at: new Date().toISOString(),
-      message: "[dymunim] logs truncated: " + store.dropped + " more lines dropped (limit " +
-        store.maxLines + " lines / " + store.maxBytes + " bytes)",
-    });
-  }
-  return { logs, truncated: store.dropped > 0 };
+  push(store.logs, { level, at: nowISO(), message });
 }
 
 const LEVELS = { log: "log", info: "info", warn: "warn", error: "error", debug: "debug", trace: "debug" };
 for (const method of Object.keys(LEVELS)) {
   const level = LEVELS[method];
   console[method] = function () {
-    const store = als.getStore();
-    if (store) push(store, level, arguments);
-    // Lines outside any call (timers that outlive their call) are dropped.
+    const store = getStore();
+    if (!store) return; // lines outside any call (timers that outlive their call) are dropped
+    let message;
+    try {
+      message = apply(arrayJoin, apply(arrayMap, arguments, [(a) => formatArg(a, store.wrapOffset)]), [" "]);
+    } catch { message = "[unformattable log line]"; }
+    addLine(store, level, message);
   };
 }
 
-export class NetworkBlockedError extends Error {
-  constructor(message) { super(message); this.name = "NetworkBlockedError"; }
-}
+// A promise rejected with no handler is an error the job's author wants to see: it goes to the
+// logs of the call whose code created it (the event runs in that call's async context).
+addEventListener("unhandledrejection", (event) => {
+  const store = getStore();
+  if (!store) return;
+  let text;
+  try { text = formatArg(event.reason, store.wrapOffset); } catch { text = "[unformattable reason]"; }
+  addLine(store, "error", "Unhandled promise rejection: " + text);
+});
 
 function describeTarget(input) {
   try {
     if (typeof input === "string") return input;
     if (input && typeof input.url === "string") return input.url;
-    return String(input);
+    return StringOf(input);
   } catch { return "?"; }
 }
 
 // globalOutbound: null is the real sandbox; this only gives a clearer message.
 globalThis.fetch = function fetch(input) {
-  return Promise.reject(new NetworkBlockedError(
+  return PromiseC.reject(new NetworkBlockedError(
     "network is blocked: dymunim jobs cannot make outbound requests (fetch to " + describeTarget(input) + " refused)"));
 };
-`;
-
-const MAIN_SOURCE = String.raw`
-import { WorkerEntrypoint } from "cloudflare:workers";
-import { als, newLogStore, finishLogs, cleanStack } from "./__dymunim_capture.js";
-
-class TimeoutError extends Error { constructor(m) { super(m); this.name = "TimeoutError"; } }
-class ResultError extends Error { constructor(m) { super(m); this.name = "ResultError"; } }
-class ResponseError extends Error { constructor(m) { super(m); this.name = "ResponseError"; } }
-class ContractError extends Error { constructor(m) { super(m); this.name = "ContractError"; } }
-
-const encoder = new TextEncoder();
-let userModule = null;
 
 function toError(e, wrapOffset) {
-  if (e instanceof Error || (e && typeof e === "object" && typeof e.message === "string" && "stack" in e)) {
+  if (e instanceof ErrorC || (e && typeof e === "object" && typeof e.message === "string" && "stack" in e)) {
     let name = "Error", message = "", stack = "";
-    try { name = String(e.name || "Error"); } catch {}
-    try { message = String(e.message); } catch {}
+    try { name = StringOf(e.name || "Error"); } catch {}
+    try { message = StringOf(e.message); } catch {}
     try { stack = typeof e.stack === "string" ? cleanStack(e.stack, wrapOffset) : name + ": " + message; } catch {}
     return { name, message, stack };
   }
   let message;
-  try { message = String(e); } catch { message = Object.prototype.toString.call(e); }
+  try { message = StringOf(e); } catch { message = apply(objToString, e, []); }
   return { name: "Error", message, stack: "Error: " + message };
 }
 
@@ -155,25 +176,27 @@ function serialiseResult(value, maxBytes) {
   }
   let json;
   try {
-    json = JSON.stringify(value, function (key, v) {
+    json = stringify(value, function (key, v) {
       const vt = typeof v;
       if (vt === "function" || vt === "symbol" || vt === "bigint") {
-        throw new TypeError("a " + vt + " at key " + JSON.stringify(key));
+        throw new TypeError("a " + vt + " at key " + stringify(key));
       }
       return v;
     });
   } catch (e) {
     throw new ResultError("result is not JSON-serialisable: " +
-      String(e && e.message ? e.message : e).replace(/\s*\n\s*/g, " ") + HINT);
+      apply(strReplace, StringOf(e && e.message ? e.message : e), [/\s*\n\s*/g, " "]) + HINT);
   }
   if (json === undefined) json = "null";
-  const size = json.length <= maxBytes / 3 ? json.length : encoder.encode(json).length;
+  const size = json.length <= maxBytes / 3 ? json.length : byteLength(json);
   if (size > maxBytes) {
     throw new ResultError("result is " + size + " bytes as JSON, over the limit of " + maxBytes +
       " bytes (max_result_bytes)");
   }
   return json;
 }
+
+let userModule = null;
 
 async function callUser(opts, env, ctx) {
   if (!userModule) userModule = import("./job.js");
@@ -190,11 +213,11 @@ async function callUser(opts, env, ctx) {
       "fetch(request, env, ctx); got " + (d === null ? "null" : typeof d));
   }
   const headers = { "content-type": "application/json" };
-  if (opts.ctx.job_id != null) headers["x-dymunim-job-id"] = String(opts.ctx.job_id);
-  if (opts.ctx.attempt != null) headers["x-dymunim-attempt"] = String(opts.ctx.attempt);
-  if (opts.ctx.trace_id != null) headers["x-dymunim-trace-id"] = String(opts.ctx.trace_id);
+  if (opts.ctx.job_id != null) headers["x-dymunim-job-id"] = StringOf(opts.ctx.job_id);
+  if (opts.ctx.attempt != null) headers["x-dymunim-attempt"] = StringOf(opts.ctx.attempt);
+  if (opts.ctx.trace_id != null) headers["x-dymunim-trace-id"] = StringOf(opts.ctx.trace_id);
   const req = new Request("https://job.dymunim.invalid/", {
-    method: "POST", headers, body: JSON.stringify(opts.payload === undefined ? null : opts.payload),
+    method: "POST", headers, body: stringify(opts.payload === undefined ? null : opts.payload),
   });
   const resp = await handler.fetch(req, env, ctx);
   if (!(resp instanceof Response)) {
@@ -210,75 +233,78 @@ async function callUser(opts, env, ctx) {
   return { value };
 }
 
-/** One call: the outcome JSON without duration_ms/cold (the parent adds those). */
+/**
+ * One call. Answers a plain object that travels to the parent by structured clone:
+ *   {ok, result: JSON text, error: {name, message, stack} | null, logs: [{level, at, message}], dropped}
+ * The parent parses, measures and re-serialises it with its own intrinsics.
+ */
 function runOne(opts, env, ctx) {
-  const store = newLogStore(opts.max_log_lines, opts.max_log_bytes, opts.wrap_offset);
-  return als.run(store, async () => {
-    let ok = false, resultJson = "null", error = null, timer;
+  const store = newLogStore(opts);
+  return alsRun(store, async () => {
+    let ok = false, result = "null", error = null, timer;
     try {
-      const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
+      const timeout = new PromiseC((_, reject) => {
+        timer = setT(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
       });
-      const out = await Promise.race([callUser(opts, env, ctx), timeout]);
-      resultJson = serialiseResult(out.value, opts.max_result_bytes);
+      const out = await race([callUser(opts, env, ctx), timeout]);
+      result = serialiseResult(out.value, opts.max_result_bytes);
       ok = true;
     } catch (e) {
       error = toError(e, opts.wrap_offset);
       if (error.name === "TimeoutError" || error.name === "ResultError") error.stack = error.name + ": " + error.message;
-      resultJson = "null";
+      result = "null";
     } finally {
-      clearTimeout(timer);
+      clearT(timer);
     }
-    const { logs, truncated } = finishLogs(store);
-    return '{"ok":' + ok + ',"result":' + resultJson + ',"error":' + (error === null ? "null" : JSON.stringify(error)) +
-      ',"logs":' + (logs.length === 0 ? "[]" : JSON.stringify(logs)) + ',"logs_truncated":' + truncated + "}";
+    store.closed = true;
+    return { ok, result, error, logs: apply(arraySlice, store.logs, []), dropped: store.dropped };
   });
 }
 
 /**
  * Called by the parent over RPC (no HTTP request/response per call):
- *   run(optsJson)                 -> outcome JSON text
- *   runMany(optsListJson, deliver) runs many calls of this same code concurrently and hands
- *                                 finished outcomes back as they come, coalesced:
- *                                 deliver(indices, outcomeTexts); resolves once all are delivered.
+ *   run(opts)                  -> one outcome object
+ *   runMany(optsList, deliver) runs many calls of this same code concurrently and hands finished
+ *                              outcomes back as they come, coalesced: deliver(indices, outcomes).
  */
-export default class extends WorkerEntrypoint {
-  run(optsJson) {
-    return runOne(JSON.parse(optsJson), this.env, this.ctx);
+class Main extends WorkerEntrypoint {
+  run(opts) {
+    return runOne(opts, this.env, this.ctx);
   }
 
-  async runMany(optsListJson, deliver) {
-    const list = JSON.parse(optsListJson);
-    let idx = [], texts = [], flushing = null;
+  async runMany(list, deliver) {
+    let idx = [], outs = [], flushing = null;
     const flush = async () => {
       while (idx.length > 0) {
-        const i = idx, t = texts;
-        idx = []; texts = [];
-        await deliver(i, t);
+        const i = idx, o = outs;
+        idx = []; outs = [];
+        await deliver(i, o);
       }
       flushing = null;
     };
     let left = list.length, allDone;
-    const finished = new Promise((resolve) => { allDone = resolve; });
+    const finished = new PromiseC((resolve) => { allDone = resolve; });
     // Counted by hand, not Promise.all: that would show up in the users' async stack traces.
     for (let i = 0; i < list.length; i++) {
-      runOne(list[i], this.env, this.ctx).then((text) => {
-        idx.push(i); texts.push(text);
-        if (flushing === null) flushing = Promise.resolve().then(flush);
+      apply(then, runOne(list[i], this.env, this.ctx), [(out) => {
+        push(idx, i); push(outs, out);
+        if (flushing === null) flushing = apply(then, PromiseC.resolve(), [flush]);
         if (--left === 0) allDone();
-      });
+      }]);
     }
     if (left > 0) await finished;
     while (flushing !== null) await flushing;
   }
 }
+Object.freeze(Main.prototype);
+Object.freeze(Main);
+export default Main;
 `;
 
 /** The modules map given to the Worker Loader for one piece of (already normalised) user code. */
 export function buildModules(userModuleSource: string): Record<string, string> {
   return {
     [MAIN_MODULE]: MAIN_SOURCE,
-    [CAPTURE_MODULE]: CAPTURE_SOURCE,
     [USER_MODULE]: userModuleSource,
   };
 }

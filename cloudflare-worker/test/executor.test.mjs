@@ -89,8 +89,52 @@ async function post(path, body, { token = TOKEN, raw = false } = {}) {
   const r = await fetch(base + path, { method: "POST", headers, body: raw ? body : JSON.stringify(body) });
   const text = await r.text();
   let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  if ((r.headers.get("content-type") ?? "").startsWith("application/x-ndjson")) {
+    json = { results: ndjsonResults(text) };
+  } else {
+    try { json = JSON.parse(text); } catch { json = undefined; }
+  }
   return { status: r.status, json, text };
+}
+
+/** /batch answers one line per job, in finishing order: back into submission order, each index once. */
+function ndjsonResults(text) {
+  assert.ok(text.endsWith("\n"), "every line ends with a newline");
+  const results = [];
+  for (const line of text.slice(0, -1).split("\n")) {
+    const { index, ...outcome } = JSON.parse(line);
+    assert.equal(results[index], undefined, `index ${index} twice`);
+    results[index] = outcome;
+  }
+  assert.equal(results.filter((o) => o !== undefined).length, results.length, "no index missing");
+  return results;
+}
+
+/** Streams /batch and records when each job's line arrived (ms after the request). */
+async function batchArrivals(jobs) {
+  const t0 = Date.now();
+  const r = await fetch(base + "/batch", {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ jobs }),
+  });
+  assert.equal(r.status, 200);
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  const at = [], results = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const { index, ...o } = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      at[index] = Date.now() - t0;
+      results[index] = o;
+    }
+  }
+  return { at, results };
 }
 
 async function run(job, path = "/load") {
@@ -483,4 +527,102 @@ test("the example capnp config has the same shape as the test's", () => {
   const example = readFileSync(join(ROOT, "workerd.capnp.example"), "utf8");
   assert.match(example, /workerLoader = \(id = "loader"\)/);
   assert.match(example, new RegExp(`compatibilityDate = "${COMPAT_DATE}"`));
+});
+
+test("/batch streams: a job's line leaves when it finishes, not when the batch does", async () => {
+  const jobs = [
+    { code: "await new Promise((r) => setTimeout(r, 1500)); return 'slow'" },
+    ...Array.from({ length: 5 }, (_, i) => ({ code: "return payload", payload: i })),
+  ];
+  const { at, results } = await batchArrivals(jobs);
+  assert.equal(results[0].result, "slow");
+  for (let i = 1; i < jobs.length; i++) {
+    assert.equal(results[i].result, i - 1);
+    assert.ok(at[i] < 1000, `job ${i} arrived at ${at[i]} ms, before the slow job (${at[0]} ms)`);
+  }
+  assert.ok(at[0] >= 1400);
+});
+
+// Job code runs in the same realm as the sandbox's own module: whatever it does to built-ins, the
+// parent checks the answer itself, so forgery fails that job only and limits still hold.
+test("job code cannot forge its answer or lift its limits", async () => {
+  const cache_id = "forge-" + uniq();
+  const probes = {
+    stringify: "JSON.stringify = function () { return '1,}' }; return 5",
+    stringify2: `JSON.stringify = function () { return '{"ok":true,"result":1},{"ok":true,"result":2}' }; return 5`,
+    encoder: "TextEncoder.prototype.encode = function () { return new Uint8Array(1) }; return 'x'.repeat(3 * 1024 * 1024)",
+    importMain: "const m = await import('./__dymunim_main.js'); return typeof m.default",
+    importCapture: "try { await import('./__dymunim_capture.js'); return 'reached' } catch (e) { return 'no capture module' }",
+    logs: "for (let i = 0; i < 50000; i++) console.log('line', i); return 1",
+    pushHook: "const orig = Array.prototype.push; Array.prototype.push = function (...a) { for (let i = 0; i < 2000; i++) orig.apply(this, a); return this.length }; console.log('x'); return 2",
+    slice: "Array.prototype.slice = function () { return 'garbage' }; console.log('y'); return 3",
+    promiseThen: "Promise.prototype.then = function () { return this }; return 4",
+  };
+  const names = Object.keys(probes);
+  const jobs = [];
+  for (const n of names) {
+    jobs.push({ code: "return 'before'", payload: 0 });
+    jobs.push({ code: probes[n], max_log_lines: 100, max_result_bytes: 1024 * 1024 });
+    jobs.push({ code: "return payload * 2", payload: 21, cache_id });
+  }
+  const r = await post("/batch", { jobs });
+  assert.equal(r.status, 200, r.text);
+  const res = r.json.results;
+  assert.equal(res.length, jobs.length);
+  names.forEach((n, k) => {
+    assert.deepEqual([res[3 * k].ok, res[3 * k].result], [true, "before"], n);
+    assert.deepEqual([res[3 * k + 2].ok, res[3 * k + 2].result], [true, 42], n);
+    const o = res[3 * k + 1];
+    assert.ok(o.logs.length <= 101, `${n}: ${o.logs.length} log lines`);
+    assert.ok(JSON.stringify(o.result ?? null).length <= 1024 * 1024, n);
+  });
+  const by = Object.fromEntries(names.map((n, k) => [n, res[3 * k + 1]]));
+  assert.deepEqual([by.stringify.ok, by.stringify.result], [true, 5]);
+  assert.deepEqual([by.stringify2.ok, by.stringify2.result], [true, 5]);
+  assert.equal(by.encoder.ok, false);
+  assert.equal(by.encoder.error.name, "ResultError");
+  assert.match(by.encoder.error.message, /over the limit of 1048576 bytes/);
+  assert.deepEqual([by.importMain.ok, by.importMain.result], [true, "function"]);
+  assert.deepEqual([by.importCapture.ok, by.importCapture.result], [true, "no capture module"]);
+  assert.equal(by.logs.logs.length, 101);
+  assert.equal(by.logs.logs_truncated, true);
+  assert.match(by.logs.logs[100].message, /49900 more lines dropped/);
+  assert.equal(by.pushHook.result, 2);
+  assert.ok(by.pushHook.logs.length <= 101);
+  assert.equal(by.slice.result, 3);
+  assert.deepEqual(by.slice.logs.map((l) => l.message), ["y"]);
+  assert.equal(by.promiseThen.ok, true, JSON.stringify(by.promiseThen));
+});
+
+test("a runMany answer with forged indices settles each job once, from its own outcome", async () => {
+  const cache_id = "forge-many-" + uniq();
+  // Every call of this code replaces the entrypoint's runMany prototype... which is frozen.
+  const code = `export default async function (p) {
+  const m = await import('./__dymunim_main.js');
+  try { m.default.prototype.runMany = async function (list, deliver) { await deliver([0, 0, 1, 99, -1], [{}, {}, {}, {}, {}]) } } catch {}
+  return p;
+}`;
+  const r = await post("/batch", { jobs: [1, 2, 3].map((i) => ({ code, cache_id, payload: i })) });
+  const again = await post("/batch", { jobs: [4, 5, 6].map((i) => ({ code, cache_id, payload: i })) });
+  assert.deepEqual(r.json.results.map((o) => o.result), [1, 2, 3]);
+  assert.deepEqual(again.json.results.map((o) => o.result), [4, 5, 6]);
+});
+
+test("unpaired surrogates become U+FFFD with a note; unhandled rejections are logged", async () => {
+  const r = await post("/batch", { jobs: [
+    { code: 'console.log("x\\udfff"); return "\\ud83d\\ude00 hi".slice(0, 1)' },
+    { code: 'return { ["k\\ud800"]: ["\\udc00", "ok \\ud83d\\ude00"] }' },
+    { code: 'Promise.reject(new TypeError("nobody caught me")); await new Promise((r) => setTimeout(r, 20)); return 1' },
+    { code: 'throw new Error("bad \\ud800 error")' },
+  ] });
+  const [a, b, c, d] = r.json.results;
+  assert.equal(a.ok, true);
+  assert.equal(a.result, "\ufffd");
+  assert.equal(a.logs[0].message, "x\ufffd");
+  assert.match(a.logs.at(-1).message, /replaced 2 unpaired UTF-16 surrogates with U\+FFFD/);
+  assert.deepEqual(b.result, { "k\ufffd": ["\ufffd", "ok \ud83d\ude00"] });
+  assert.equal(c.ok, true);
+  assert.equal(c.logs[0].level, "error");
+  assert.match(c.logs[0].message, /^Unhandled promise rejection: TypeError: nobody caught me/);
+  assert.equal(d.error.message, "bad \ufffd error");
 });

@@ -1,0 +1,194 @@
+/**
+ * The trust boundary: turning what a Dynamic Worker answered into an Outcome.
+ *
+ * Job code runs in the same realm as the sandbox's own module, so it can replace any built-in
+ * that module uses: whatever crosses the RPC boundary is untrusted input, including its shape.
+ * This side (the parent's realm, which job code cannot touch) checks every field, parses the
+ * result with its own JSON.parse, measures it with its own TextEncoder, applies the log and
+ * result limits again, replaces unpaired UTF-16 surrogates (Postgres refuses them) and writes
+ * the Outcome JSON itself. A malformed answer fails that one job, never its neighbours.
+ */
+
+import type { ErrorInfo } from "./code";
+import type { Job } from "./job";
+
+const encoder = new TextEncoder();
+const LEVELS = new Set(["log", "info", "warn", "error", "debug"]);
+const MAX_ERROR_NAME = 200;
+const MAX_ERROR_MESSAGE = 16_384;
+const MAX_ERROR_STACK = 32_768;
+/** ISO-8601 as Date.prototype.toISOString writes it; anything else gets the parent's clock. */
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+/** A lone surrogate, raw or as a JSON escape (JSON.stringify escapes lone ones since ES2019). */
+const SURROGATE_HINT = /[\uD800-\uDFFF]|\\u[dD][89abAB]/;
+
+export interface LogLine {
+  level: string;
+  at: string;
+  message: string;
+}
+
+/** Counts what had to be made storable, for the note in the logs. */
+interface Repairs {
+  surrogates: number;
+}
+
+function wellFormed(s: string, fix: Repairs): string {
+  if (s.isWellFormed()) return s;
+  const out = s.toWellFormed();
+  for (let i = 0; i < out.length; i++) if (out.charCodeAt(i) === 0xfffd && s.charCodeAt(i) !== 0xfffd) fix.surrogates++;
+  return out;
+}
+
+function capped(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max) + ` … [truncated ${s.length - max} characters]`;
+}
+
+function deepWellFormed(v: unknown, fix: Repairs): unknown {
+  if (typeof v === "string") return wellFormed(v, fix);
+  if (Array.isArray(v)) return v.map((x) => deepWellFormed(x, fix));
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[wellFormed(k, fix)] = deepWellFormed(x, fix);
+    return out;
+  }
+  return v;
+}
+
+export class ProtocolError extends Error {}
+
+function errorInfo(v: unknown, fix: Repairs): ErrorInfo {
+  if (v === null || typeof v !== "object") throw new ProtocolError("error is not an object");
+  const e = v as Record<string, unknown>;
+  if (typeof e.name !== "string" || typeof e.message !== "string") {
+    throw new ProtocolError("error.name and error.message must be strings");
+  }
+  const stack = typeof e.stack === "string" ? e.stack : `${e.name}: ${e.message}`;
+  return {
+    name: wellFormed(capped(e.name, MAX_ERROR_NAME), fix) || "Error",
+    message: wellFormed(capped(e.message, MAX_ERROR_MESSAGE), fix),
+    stack: wellFormed(capped(stack, MAX_ERROR_STACK), fix),
+  };
+}
+
+/** The log lines within max_log_lines / max_log_bytes; `dropped` counts what did not fit. */
+function logLines(v: unknown, job: Job, droppedInside: unknown, fix: Repairs): { logs: LogLine[]; dropped: number } {
+  if (!Array.isArray(v)) throw new ProtocolError("logs is not an array");
+  const inside = typeof droppedInside === "number" && Number.isSafeInteger(droppedInside) && droppedInside > 0
+    ? droppedInside
+    : 0;
+  let dropped = 0; // once one line is dropped here, every later one is too: the kept lines stay a prefix
+  const logs: LogLine[] = [];
+  let bytes = 0;
+  for (const item of v as unknown[]) {
+    if (logs.length >= job.max_log_lines || dropped > 0) {
+      dropped++;
+      continue;
+    }
+    if (item === null || typeof item !== "object") throw new ProtocolError("a log line is not an object");
+    const line = item as Record<string, unknown>;
+    if (typeof line.message !== "string") throw new ProtocolError("a log line's message is not a string");
+    const message = wellFormed(line.message, fix);
+    const size = encoder.encode(message).length;
+    if (bytes + size > job.max_log_bytes) {
+      dropped++;
+      continue;
+    }
+    bytes += size;
+    logs.push({
+      level: typeof line.level === "string" && LEVELS.has(line.level) ? line.level : "log",
+      at: typeof line.at === "string" && ISO_RE.test(line.at) ? line.at : new Date().toISOString(),
+      message,
+    });
+  }
+  return { logs, dropped: dropped + inside };
+}
+
+function marker(job: Job, dropped: number): LogLine {
+  return {
+    level: "warn",
+    at: new Date().toISOString(),
+    message: `[dymunim] logs truncated: ${dropped} more lines dropped (limit ${job.max_log_lines} lines / ${job.max_log_bytes} bytes)`,
+  };
+}
+
+function outcomeText(ok: boolean, resultJson: string, error: ErrorInfo | null, logs: LogLine[], truncated: boolean,
+                     durationMs: number, cold: boolean): string {
+  return `{"ok":${ok},"result":${resultJson},"error":${error === null ? "null" : JSON.stringify(error)},` +
+    `"logs":${logs.length === 0 ? "[]" : JSON.stringify(logs)},"logs_truncated":${truncated},` +
+    `"duration_ms":${durationMs},"cold":${cold}}`;
+}
+
+export function failedOutcome(error: ErrorInfo, durationMs: number, cold: boolean): string {
+  return outcomeText(false, "null", error, [], false, durationMs, cold);
+}
+
+function fail(name: string, message: string): ErrorInfo {
+  return { name, message, stack: `${name}: ${message}` };
+}
+
+/**
+ * The Outcome JSON for one answer of the sandbox's `run` / `runMany`. Never throws: a malformed
+ * answer becomes `ExecutorProtocolError`, a result that is not JSON `InvalidResult`, an oversized
+ * one `ResultError`, each for this job alone.
+ */
+export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold: boolean): string {
+  const fix: Repairs = { surrogates: 0 };
+  try {
+    if (answer === null || typeof answer !== "object" || Array.isArray(answer)) {
+      throw new ProtocolError(`the answer is ${answer === null ? "null" : typeof answer}, not an object`);
+    }
+    const a = answer as Record<string, unknown>;
+    if (typeof a.ok !== "boolean") throw new ProtocolError("ok is not a boolean");
+    const { logs, dropped } = logLines(a.logs, job, a.dropped, fix);
+    let ok = a.ok;
+    let resultJson = "null";
+    let error: ErrorInfo | null = null;
+    if (ok) {
+      if (typeof a.result !== "string") throw new ProtocolError("result is not JSON text");
+      resultJson = a.result;
+      let value: unknown;
+      try {
+        value = JSON.parse(resultJson);
+      } catch (e) {
+        value = undefined;
+        ok = false;
+        error = fail("InvalidResult", `the sandbox's result is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (ok && SURROGATE_HINT.test(resultJson)) {
+        const before = fix.surrogates;
+        const clean = deepWellFormed(value, fix);
+        if (fix.surrogates > before) resultJson = JSON.stringify(clean);
+      }
+      if (ok) {
+        const size = resultJson.length <= job.max_result_bytes / 3 ? resultJson.length : encoder.encode(resultJson).length;
+        if (size > job.max_result_bytes) {
+          ok = false;
+          error = fail("ResultError",
+            `result is ${size} bytes as JSON, over the limit of ${job.max_result_bytes} bytes (max_result_bytes)`);
+        }
+      }
+      if (!ok) resultJson = "null";
+    } else {
+      error = errorInfo(a.error, fix);
+    }
+    if (dropped > 0) logs.push(marker(job, dropped));
+    if (fix.surrogates > 0) {
+      logs.push({
+        level: "warn",
+        at: new Date().toISOString(),
+        message: `[dymunim] replaced ${fix.surrogates} unpaired UTF-16 surrogate${fix.surrogates === 1 ? "" : "s"} ` +
+          "with U+FFFD in this job's output: they are not valid Unicode text and cannot be stored",
+      });
+    }
+    return outcomeText(ok, resultJson, error, logs, dropped > 0, durationMs, cold);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return failedOutcome(
+      fail("ExecutorProtocolError",
+        `the sandbox answered in an unexpected shape (${why}); the job's code may have replaced built-ins the executor relies on`),
+      durationMs,
+      cold,
+    );
+  }
+}
