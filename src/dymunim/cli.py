@@ -63,10 +63,15 @@ def up(
 @app.command()
 def migrate() -> None:
     """Apply database migrations (installs pgmq if needed)."""
+    from dymunim.db.migrate import MigrationChanged
     from dymunim.db.migrate import migrate as do_migrate
 
     logs.setup("migrate")
-    applied = do_migrate(_dsn(get_settings()))
+    try:
+        applied = do_migrate(_dsn(get_settings()))
+    except MigrationChanged as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
 
 
