@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     infra_max_attempts: int = Field(default=10, ge=1, le=100, alias="DYMUNIM_INFRA_MAX_ATTEMPTS")
     max_deliveries: int = Field(default=10, alias="DYMUNIM_MAX_DELIVERIES")
     shutdown_grace_s: float = Field(default=10.0, alias="DYMUNIM_SHUTDOWN_GRACE_S")
+    overdue_margin_s: float = Field(default=30.0, ge=0, alias="DYMUNIM_OVERDUE_MARGIN_S")
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -21,6 +22,25 @@ def call(ex: Executor, job: dict[str, Any], path: str = "/load") -> dict[str, An
         assert r.status_code == 200, r.text
         out: dict[str, Any] = r.json()
         return out
+
+
+def batch(ex: Executor, jobs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[float]]:
+    """POST /batch; each job's outcome in submission order, and when its NDJSON line arrived (s)."""
+    results: list[dict[str, Any] | None] = [None] * len(jobs)
+    at = [0.0] * len(jobs)
+    t0 = time.monotonic()
+    with ex.client() as c, c.stream("POST", "/batch", json={"jobs": jobs}) as r:
+        assert r.status_code == 200, r.read()
+        assert r.headers["content-type"].startswith("application/x-ndjson")
+        for line in r.iter_lines():
+            if not line.strip():
+                continue  # keep-alive while a job is blamed and re-run
+            out = json.loads(line)
+            i = out.pop("index")
+            assert results[i] is None, f"index {i} twice"
+            results[i], at[i] = out, time.monotonic() - t0
+    assert all(o is not None for o in results), "every job has exactly one line"
+    return results, at  # type: ignore[return-value]
 
 
 def test_infinite_loop_is_the_only_casualty(executor: Executor) -> None:
@@ -87,9 +107,8 @@ def test_workerd_killed_from_outside_loses_nothing(executor: Executor) -> None:
 def test_batch_isolates_failures_and_keeps_warm(executor: Executor) -> None:
     jobs = [{"code": "return payload.i * 2", "payload": {"i": i}, "cache_id": "dbl"} for i in range(50)]
     jobs[7] = {"code": "throw new Error('seven')"}
-    with executor.client() as c:
-        first = c.post("/batch", json={"jobs": jobs}).json()["results"]
-        second = c.post("/batch", json={"jobs": jobs}).json()["results"]
+    first, _ = batch(executor, jobs)
+    second, _ = batch(executor, jobs)
     assert [o["result"] for i, o in enumerate(first) if i != 7] == [i * 2 for i in range(50) if i != 7]
     assert first[7]["error"]["message"] == "seven"
     assert not any(o["cold"] for i, o in enumerate(second) if i != 7), "same cache id stays warm"
@@ -103,3 +122,22 @@ def test_contract_auth_and_bad_bodies(executor: Executor) -> None:
         assert c.post("/get", json={"code": "return 1"}).status_code == 400
     health = executor.health()
     assert health["ok"] and {"pid", "port", "in_flight", "restarts", "rss_mb"} <= set(health["processes"][0])
+
+
+def test_neighbours_of_poison_in_one_batch_answer_at_once(executor: Executor) -> None:
+    """Results stream: innocent jobs sharing an executor call with a runaway loop and a memory bomb
+    are answered in milliseconds, not when the poison is killed; the culprits' durations are real."""
+    jobs = [{"code": "return payload.i", "payload": {"i": i}, "cache_id": "nbr"} for i in range(20)]
+    jobs.insert(5, {"code": "while (true) {}", "timeout_ms": 3000})
+    jobs.insert(12, {"code": "const a = []; while (true) { a.push(new Array(1e6).fill(Math.random())); }",
+                     "timeout_ms": 20000})
+    t0 = time.monotonic()
+    outs, at = batch(executor, jobs)
+    total = time.monotonic() - t0
+    innocent = [i for i in range(len(jobs)) if i not in (5, 12)]
+    assert [outs[i]["result"] for i in innocent] == list(range(20))
+    assert max(at[i] for i in innocent) < 1.5, [round(at[i], 2) for i in innocent]
+    assert outs[5]["error"]["name"] == "TimeoutError"
+    assert outs[12]["error"]["name"] == "OutOfMemoryError"
+    assert outs[12]["duration_ms"] < 20000, "killed well before its timeout: the duration says so"
+    assert outs[12]["duration_ms"] <= total * 1000

@@ -345,9 +345,10 @@ SELECT status, cold, sum(n)::bigint AS n FROM job_minute_outcomes GROUP BY 1, 2;
 
 -- name: dispatcher_seen
 -- A dispatcher's heartbeat.
-INSERT INTO dispatchers (dispatcher_id, hostname, pid, in_flight)
-VALUES (%(id)s, %(hostname)s, %(pid)s, %(in_flight)s)
-ON CONFLICT (dispatcher_id) DO UPDATE SET last_seen = now(), in_flight = EXCLUDED.in_flight;
+INSERT INTO dispatchers (dispatcher_id, hostname, pid, in_flight, overdue)
+VALUES (%(id)s, %(hostname)s, %(pid)s, %(in_flight)s, %(overdue)s)
+ON CONFLICT (dispatcher_id) DO UPDATE SET last_seen = now(), in_flight = EXCLUDED.in_flight,
+    overdue = EXCLUDED.overdue;
 
 -- name: dispatcher_gone
 -- A dispatcher that stops cleanly says so.
@@ -355,7 +356,7 @@ DELETE FROM dispatchers WHERE dispatcher_id = %(id)s;
 
 -- name: dispatchers_alive
 -- Dispatchers seen within the last `seconds`.
-SELECT dispatcher_id, hostname, pid, started_at, last_seen, in_flight FROM dispatchers
+SELECT dispatcher_id, hostname, pid, started_at, last_seen, in_flight, overdue FROM dispatchers
 WHERE last_seen > now() - make_interval(secs => %(seconds)s) ORDER BY started_at;
 
 -- name: events_since

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,13 +25,16 @@ from dymunim.db.queries import q
 from dymunim.dispatch.wakeup import listen_for_inserts
 from dymunim.execute.client import ExecutorClient
 from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
-from dymunim.record.outcomes import Attempt, Finished, record
+from dymunim.record.checks import checked
+from dymunim.record.outcomes import Attempt, Finished, Recorded, record
 from dymunim.record.policy import RetryPolicy
 from dymunim.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HEALTH_PERIOD_S = 5.0  # dispatchers report at least this often; /health trusts 3 periods
+ATTEMPT_RUNS = 3  # a local executor may run a job this often before answering (see execute/blame.py)
+RUN_GRACE_S = 3.0  # per run: the executor's own grace past the timeout, and the kill
 
 
 class Dispatcher:
@@ -46,10 +50,13 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots promised to claims in progress
+        self._deadlines: dict[int, float] = {}  # msg_id -> monotonic time its attempt is overdue
+        self._timeouts: dict[int, int] = {}  # msg_id -> the job's timeout_ms
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = asyncio.create_task(listen_for_inserts(self.dsn, self.wake, stop), name="listen")
         heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
+        overdue = asyncio.create_task(self._overdue_watch(stop), name="overdue")
         # Two claim loops: while one waits on Postgres for a claim, the other can claim the next batch.
         # pgmq.read skips locked rows, so they never take the same message.
         loops = [asyncio.create_task(self._loop(stop), name=f"claim-{i}") for i in range(self.s.claim_loops)]
@@ -59,9 +66,9 @@ class Dispatcher:
             for t in loops:
                 t.cancel()
             await self._drain()
-            for t in (listener, heartbeat):
+            for t in (listener, heartbeat, overdue):
                 t.cancel()
-            await asyncio.gather(listener, heartbeat, return_exceptions=True)
+            await asyncio.gather(listener, heartbeat, overdue, return_exceptions=True)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -135,8 +142,11 @@ class Dispatcher:
             await record(self.pool, finished, self.policy)
 
     def _start(self, rows: list[dict[str, Any]]) -> None:
+        now = time.monotonic()
         for r in rows:
             self.in_flight[r["msg_id"]] = _attempt(r)
+            self._deadlines[r["msg_id"]] = now + self._budget_s(r["timeout_ms"])
+            self._timeouts[r["msg_id"]] = r["timeout_ms"]
         # Executor calls of at most exec_batch jobs, each recorded as soon as it answers: a slow job
         # holds back only the jobs that share its call, not the whole claim.
         size = self.s.exec_batch
@@ -146,39 +156,131 @@ class Dispatcher:
             task.add_done_callback(self._tasks.discard)
 
     async def _execute(self, rows: list[dict[str, Any]]) -> None:
+        """Run one executor call and record its outcomes in small groups as they stream in.
+
+        Whatever goes wrong here, every attempt of the call ends recorded (or, if even that fails,
+        released to come back after its visibility timeout): nothing stays `running` for good.
+        """
         jobs = [self._exec_job(r) for r in rows]
-        outcomes: list[Outcome] | None = None
-        infra: str | None = None
+        attempts = [self.in_flight[r["msg_id"]] for r in rows]
+        arrived: list[Finished] = []
+        more = asyncio.Event()
+
+        def on_outcome(i: int, raw: Any, lenient: bool) -> None:
+            arrived.append(Finished(attempts[i], checked(raw, jobs[i], lenient_text=lenient)))
+            more.set()
+
+        call = asyncio.ensure_future(self.executor.run_batch(jobs, on_outcome))
         try:
-            if len(jobs) == 1:
-                outcomes = [await self.executor.run(jobs[0])]
-            else:
-                outcomes = await self.executor.run_batch(jobs)
-        except ExecutorUnavailable as exc:
-            infra = str(exc)
-            log.warning("executor unavailable for %d jobs (%s): %s", len(jobs), _who(rows), exc)
-        finished = [
-            Finished(self.in_flight[r["msg_id"]], outcomes[i] if outcomes else None, infra) for i, r in enumerate(rows)
-        ]
-        await self._record(finished)
+            while arrived or not call.done():
+                if not arrived:
+                    more.clear()
+                    waiter = asyncio.ensure_future(more.wait())
+                    await asyncio.wait([call, waiter], return_when=asyncio.FIRST_COMPLETED)
+                    waiter.cancel()
+                    continue
+                # Everything that arrived while the last group was being written: one transaction.
+                group = arrived[:]
+                arrived.clear()
+                await self._record(group)
+            try:
+                end = call.result()
+                missing, why = end.missing, end.error
+            except ExecutorUnavailable as exc:
+                missing, why = list(range(len(rows))), str(exc)
+            except Exception as exc:  # a bug or a broken answer must not leave its jobs running
+                log.exception("executor call failed for %d jobs (%s)", len(rows), _who(rows))
+                missing, why = list(range(len(rows))), f"ExecutorProtocolError: {exc!r}"
+            if missing:
+                log.warning("no outcome for %d jobs (%s): %s", len(missing), _who([rows[i] for i in missing]), why)
+                await self._record([Finished(attempts[i], None, why) for i in missing])
+        finally:
+            if not call.done():
+                call.cancel()
+            for a in attempts:  # released even if recording failed: the message comes back by itself
+                self.in_flight.pop(a.msg_id, None)
+                self._deadlines.pop(a.msg_id, None)
 
     async def _record(self, finished: list[Finished]) -> None:
-        for delay in (0.2, 0.5, 1, 2, 5, 10, 10, 10):
-            try:
-                done = await record(self.pool, finished, self.policy)
-                if done.next_retry_at:
-                    # set_vt sends no NOTIFY: wake ourselves when the earliest retry is due.
-                    delay = (done.next_retry_at - datetime.now(UTC)).total_seconds()
-                    asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, self.wake.set)
-                break
-            except (psycopg.OperationalError, OSError) as exc:
-                # The database went away: keep the outcome and try again. If we die first, the
-                # message comes back after its visibility timeout and the job runs again.
-                log.warning("recording %d outcomes failed (%s); retrying in %ss", len(finished), exc, delay)
-                await asyncio.sleep(delay)
+        """Record with retries while the database is unreachable; never raises."""
+        finished = [f for f in finished if f.attempt.msg_id in self.in_flight]  # not resolved already
+        if not finished:
+            return
+        try:
+            for delay in (0.2, 0.5, 1, 2, 5, 10, 10, 10):
+                try:
+                    done = await record(self.pool, finished, self.policy)
+                    self._wake_for(done)
+                    break
+                except (psycopg.OperationalError, OSError) as exc:
+                    # The database went away: keep the outcome and try again. If we die first, the
+                    # message comes back after its visibility timeout and the job runs again.
+                    log.warning("recording %d outcomes failed (%s); retrying in %ss", len(finished), exc, delay)
+                    await asyncio.sleep(delay)
+                except Exception as exc:  # the database refused what an outcome holds
+                    log.warning("recording %d outcomes together failed (%r); recording them one by one",
+                                len(finished), exc)
+                    await self._record_apart(finished)
+                    break
+        finally:
+            for f in finished:
+                self.in_flight.pop(f.attempt.msg_id, None)
+                self._deadlines.pop(f.attempt.msg_id, None)
+            self.wake.set()  # room for more: read again without waiting for the poll
+
+    async def _record_apart(self, finished: list[Finished]) -> None:
+        """One transaction per outcome, so one the database refuses fails only its own job."""
         for f in finished:
-            self.in_flight.pop(f.attempt.msg_id, None)
-        self.wake.set()  # room for more: read again without waiting for the poll
+            try:
+                self._wake_for(await record(self.pool, [f], self.policy))
+                continue
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            log.warning("job %d: its outcome could not be stored (%s)", f.attempt.job_id, reason)
+            o = f.outcome
+            bare: Outcome = {
+                "ok": False, "result": None, "logs": [], "logs_truncated": False,
+                "error": {"name": "InvalidResult", "stack": None,
+                          "message": f"the job's outcome could not be stored ({reason}); its result and logs "
+                                     "were dropped"},
+                "duration_ms": o["duration_ms"] if o else 0.0, "cold": o["cold"] if o else False,
+            }
+            try:
+                self._wake_for(await record(self.pool, [replace(f, outcome=bare)], self.policy))
+            except Exception:
+                log.exception("job %d: not even its failure could be stored; its message comes back after the "
+                              "visibility timeout", f.attempt.job_id)
+
+    def _wake_for(self, done: Recorded) -> None:
+        if done.next_retry_at:
+            # set_vt sends no NOTIFY: wake ourselves when the earliest retry is due.
+            delay = (done.next_retry_at - datetime.now(UTC)).total_seconds()
+            asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, self.wake.set)
+
+    def _budget_s(self, timeout_ms: int) -> float:
+        """How long an attempt may go without an outcome before this dispatcher resolves it itself.
+
+        A local executor may run a job up to ATTEMPT_RUNS times (two strikes, then quarantine)
+        before it answers, each run bounded by the job's timeout and a kill.
+        """
+        return ATTEMPT_RUNS * (timeout_ms / 1000 + RUN_GRACE_S) + self.s.overdue_margin_s
+
+    async def _overdue_watch(self, stop: asyncio.Event) -> None:
+        """`running` never outlives its deadline: an attempt past it is recorded as lost, to run again."""
+        while not stop.is_set():
+            await self._sleep(stop, 1.0)
+            now = time.monotonic()
+            late = [m for m, at in self._deadlines.items() if at < now and m in self.in_flight]
+            if not late:
+                continue
+            log.warning("%d attempts passed their deadline without an outcome; recording them as lost", len(late))
+            await self._record([
+                Finished(self.in_flight[m], None,
+                         f"no outcome from the executor within {self._budget_s(self._timeouts.get(m, 0)):.0f} s "
+                         "(the job's timeout, re-runs and a margin); the attempt is treated as lost",
+                         infra_name="AttemptOverdue")
+                for m in late
+            ])
 
     def _exec_job(self, r: dict[str, Any]) -> ExecJob:
         return {
@@ -199,12 +301,15 @@ class Dispatcher:
         period = max(1.0, min(HEALTH_PERIOD_S, self.s.visibility_timeout_s / 3))
         while not stop.is_set():
             ids = list(self.in_flight)
+            now = time.monotonic()
+            overdue = sum(1 for m in ids if self._deadlines.get(m, now) < now)
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
                     if ids:
                         await conn.execute(q("extend_visibility"), {"msg_ids": ids, "vt": self.s.visibility_timeout_s})
                     await conn.execute(q("dispatcher_seen"), {"id": self.id, "hostname": socket.gethostname(),
-                                                               "pid": os.getpid(), "in_flight": len(ids)})
+                                                               "pid": os.getpid(), "in_flight": len(ids),
+                                                               "overdue": overdue})
                     await conn.commit()
             await self._sleep(stop, period)
         with contextlib.suppress(psycopg.Error, OSError):

@@ -12,6 +12,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 QUARANTINE_AFTER = 2
 
 
-def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int) -> Outcome:
+def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int, duration_ms: float) -> Outcome:
     timeout = int(job.get("timeout_ms") or 30_000)
     if reason == "memory":
         error = {
@@ -42,7 +44,7 @@ def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int) ->
         "error": {**error, "stack": None},  # type: ignore[typeddict-item]
         "logs": [],
         "logs_truncated": False,
-        "duration_ms": float(timeout),
+        "duration_ms": round(duration_ms, 1),  # until its process was stopped, not the timeout it was given
         "cold": True,
     }
 
@@ -84,18 +86,38 @@ async def run_one(
 async def _quarantined(pool: Pool, job: dict[str, Any], path: str, body: bytes, timeout: int) -> bytes:
     async with pool.quarantine_lock:
         slot = await pool.ensure_quarantine()
+        started = time.monotonic()
         try:
             return await pool.post(slot, path, body, timeout)
         except ProcessKilled as killed:
             log.warning("job %s is the culprit (%s)", job.get("job_id"), killed.reason)
-            return dumps(culprit_outcome(killed.reason, job, pool.max_rss // 2**20))
+            elapsed_ms = (time.monotonic() - started) * 1000
+            return dumps(culprit_outcome(killed.reason, job, pool.max_rss // 2**20, elapsed_ms))
 
 
-async def run_batch(pool: Pool, jobs: list[dict[str, Any]], raw: bytes | None = None) -> bytes:
-    """Split by home process, one /batch call per process; a killed sub-batch falls back to run_one.
+Emit = Callable[[int, bytes], None]
+"""Takes a job's index in the batch and its Outcome JSON bytes, as soon as the job has one."""
 
-    Returns `{"results": [...]}` as JSON bytes. When every job goes to one process, `raw` (the
-    request body as received) is sent and the answer returned without decoding either.
+_INDEX = b'{"index":'
+
+
+def _split_line(line: bytes) -> tuple[int, bytes] | None:
+    """(index, outcome bytes) of one NDJSON line of the Worker's /batch: `{"index":K,…outcome fields}`."""
+    comma = line.find(b",", len(_INDEX))
+    if not line.startswith(_INDEX) or comma < 0:
+        return None
+    try:
+        return int(line[len(_INDEX) : comma]), b"{" + line[comma + 1 :]
+    except ValueError:
+        return None
+
+
+async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: bytes | None = None) -> None:
+    """Split by home process, one streamed /batch call per process; emit each outcome as it arrives.
+
+    If a process is killed, the jobs that had already answered keep their outcomes and only the
+    others run again (run_one, one strike each). When every job goes to one process, `raw` (the
+    request body as received) is sent without re-encoding.
     """
     groups: dict[int, tuple[Slot, list[int]]] = {}
     homes: dict[Any, Slot] = {}  # cache_id -> slot: jobs of a batch mostly share a few cache ids
@@ -106,28 +128,34 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], raw: bytes | None = 
             slot = homes[cache_id] = pool.pick(cache_id)
         groups.setdefault(slot.index, (slot, []))[1].append(i)
     whole = len(groups) == 1 and raw is not None
-    parts: dict[int, bytes] = {}  # first index of a sub-batch -> its {"results": [...]} bytes
-    results: list[Any] = [None] * len(jobs)
 
     async def one_group(slot: Slot, idx: list[int]) -> None:
         sub = [jobs[i] for i in idx]
+        answered: set[int] = set()
+
+        def line(data: bytes) -> None:
+            got = _split_line(data)
+            if got is None or not 0 <= got[0] < len(idx) or got[0] in answered:
+                log.error("workerd %d sent a line that is not an outcome: %r", slot.index, data[:200])
+                return
+            answered.add(got[0])
+            emit(idx[got[0]], got[1])
+
         timeout = min(int(j.get("timeout_ms") or 30_000) for j in sub)
+        strikes = 0
         try:
             body = raw if whole and raw is not None else dumps({"jobs": sub})
-            parts[idx[0]] = await pool.post(slot, "/batch", body, timeout)
+            await pool.post(slot, "/batch", body, timeout, lines=line)
             isolates = {(j["cache_id"], j["code"]) for j in sub if j.get("cache_id")}
             for cache_id, code in isolates:
                 pool.note_isolate(slot, isolate_key({"cache_id": cache_id, "code": code}))
         except ProcessKilled:
-            outs = await asyncio.gather(*(run_one(pool, jobs[i], strikes=1, avoid={slot.index}) for i in idx))
-            for i, out in zip(idx, outs, strict=True):
-                results[i] = orjson.loads(out)
+            strikes = 1
+        rest = [k for k in range(len(idx)) if k not in answered]
+
+        async def again(k: int) -> None:
+            emit(idx[k], await run_one(pool, sub[k], strikes=strikes, avoid={slot.index} if strikes else None))
+
+        await asyncio.gather(*(again(k) for k in rest))
 
     await asyncio.gather(*(one_group(s, idx) for s, idx in groups.values()))
-    if whole and parts:
-        return next(iter(parts.values()))
-    for _slot, idx in groups.values():
-        if idx[0] in parts:
-            for i, out in zip(idx, orjson.loads(parts[idx[0]])["results"], strict=True):
-                results[i] = out
-    return dumps({"results": results})

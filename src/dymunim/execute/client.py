@@ -2,66 +2,119 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import httpx
+import aiohttp
 import orjson
-from httpx_aiohttp import HttpxAiohttpClient
 
-from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
+from dymunim.execute.contract import ExecJob, ExecutorUnavailable
 
-# Time the HTTP call may take beyond the job's own deadline: the executor answers a timed-out
-# job itself, so the client deadline only catches an executor that stopped answering at all.
+log = logging.getLogger(__name__)
+
+# Time the stream may stay silent beyond the longest job's own deadline: the executor answers a
+# timed-out job itself, so this only catches an executor that stopped answering at all.
 _SLACK_S = 10.0
+
+OnOutcome = Callable[[int, Any, bool], None]
+"""Takes a job's index in the batch, its Outcome as parsed (still unchecked: see record/checks.py),
+and whether its text may hold unpaired surrogates (only when orjson, which refuses them, could not parse it)."""
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    missing: list[int]  # indices with no outcome: the executor never said how they ended
+    error: str | None  # why the stream ended early, if it did
+
+
+def parse_line(line: bytes) -> tuple[Any, bool]:
+    """(value, lenient): orjson; the standard library for what orjson refuses (integers over 64 bits,
+    unpaired surrogates), and then `lenient` says its strings must be checked."""
+    try:
+        return orjson.loads(line), False
+    except orjson.JSONDecodeError:
+        return json.loads(line), True
 
 
 class ExecutorClient:
     def __init__(self, base_url: str, token: str | None, *, max_connections: int = 64) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        # httpx's API over aiohttp's transport: measured 4.6 -> 3.5 ms per warm call to the local
-        # executor, where httpx's own HTTP/1.1 stack was the slowest hop on the idle path.
-        self._http = HttpxAiohttpClient(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            timeout=httpx.Timeout(30.0, connect=5.0),
-        )
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        # Created on first use: an aiohttp session belongs to the running event loop.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=30),
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
 
-    async def _post(self, path: str, body: Any, timeout_s: float) -> Any:
+    async def run_batch(self, jobs: list[ExecJob], on_outcome: OnOutcome) -> BatchEnd:
+        """POST /batch and hand each job's outcome to `on_outcome` as its NDJSON line arrives.
+
+        Never raises for a broken executor: what did not arrive is in `missing`, with the reason,
+        so the outcomes that did arrive are kept. Raises ExecutorUnavailable only when the executor
+        refused the whole call (down, 5xx, 401, a 4xx contract error): then none of them ran.
+        """
+        seen: set[int] = set()
+        longest_s = max((j.get("timeout_ms", 30_000) for j in jobs), default=30_000) / 1000
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=longest_s + _SLACK_S)
+        url = f"{self.base_url}/batch"
+        error: str | None = None
         try:
-            resp = await self._http.post(path, content=orjson.dumps(body), timeout=timeout_s + _SLACK_S,
-                                         headers={"content-type": "application/json"})
-        except httpx.HTTPError as exc:
-            raise ExecutorUnavailable(f"executor unreachable at {self._http.base_url}{path}: {exc!r}") from exc
-        if resp.status_code >= 500 or resp.status_code in (401, 403, 429):
-            raise ExecutorUnavailable(f"executor answered {resp.status_code}: {resp.text[:300]}")
-        if resp.status_code != 200:
-            # A 4xx for a well-formed job is a contract bug between us and the executor, not user error.
-            raise ExecutorUnavailable(f"executor refused the call ({resp.status_code}): {resp.text[:300]}")
+            async with self._http().post(url, data=orjson.dumps({"jobs": jobs}), timeout=timeout,
+                                         headers={"content-type": "application/json"}) as resp:
+                if resp.status != 200:
+                    text = (await resp.text(errors="replace"))[:300]
+                    refused = resp.status < 500 and resp.status not in (401, 403, 429)
+                    kind = "refused the call" if refused else "answered"
+                    raise ExecutorUnavailable(f"executor {kind} ({resp.status}): {text}")
+                rest = b""
+                async for chunk in resp.content.iter_any():
+                    *lines, rest = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+                    for line in lines:
+                        self._deliver(line, len(jobs), seen, on_outcome)
+                if rest.strip():
+                    self._deliver(rest, len(jobs), seen, on_outcome)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            if not seen:
+                raise ExecutorUnavailable(f"executor unreachable at {url}: {exc!r}") from exc
+            error = f"the executor's answer broke off at {url}: {exc!r}"
+        missing = [i for i in range(len(jobs)) if i not in seen]
+        if missing and error is None:
+            error = f"the executor ended its answer without an outcome for {len(missing)} of {len(jobs)} jobs"
+        return BatchEnd(missing, error)
+
+    @staticmethod
+    def _deliver(line: bytes, n: int, seen: set[int], on_outcome: OnOutcome) -> None:
+        if not line.strip():
+            return
         try:
-            return orjson.loads(resp.content)
-        except orjson.JSONDecodeError:
-            return resp.json()  # integers beyond 64 bits: orjson refuses them, json does not
-
-    async def run(self, job: ExecJob) -> Outcome:
-        path = "/get" if job.get("cache_id") else "/load"
-        timeout_s = job.get("timeout_ms", 30_000) / 1000
-        return cast(Outcome, await self._post(path, job, timeout_s))
-
-    async def run_batch(self, jobs: list[ExecJob]) -> list[Outcome]:
-        timeout_s = max((j.get("timeout_ms", 30_000) for j in jobs), default=30_000) / 1000
-        body = await self._post("/batch", {"jobs": jobs}, timeout_s)
-        results = cast(list[Outcome], body["results"])
-        if len(results) != len(jobs):
-            raise ExecutorUnavailable(f"executor returned {len(results)} results for {len(jobs)} jobs")
-        return results
+            obj, lenient = parse_line(line)
+        except ValueError:
+            log.error("the executor sent a line that is not JSON: %r", line[:200])
+            return
+        index = obj.pop("index", None) if isinstance(obj, dict) else None
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n or index in seen:
+            log.error("the executor sent an outcome for no job of this batch: %r", line[:200])
+            return
+        seen.add(index)
+        on_outcome(index, obj, lenient)
 
     async def health(self) -> dict[str, Any]:
         try:
-            resp = await self._http.get("/health", timeout=5.0)
-            return cast(dict[str, Any], resp.json()) | {"status_code": resp.status_code}
-        except (httpx.HTTPError, ValueError) as exc:
+            async with self._http().get(f"{self.base_url}/health", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                body = await resp.json(content_type=None)
+                return (body if isinstance(body, dict) else {"ok": False}) | {"status_code": resp.status}
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             return {"ok": False, "error": f"executor unreachable: {exc!r}"}

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import aiohttp
 
-from dymunim.execute.workerd import WorkerdProcess
+from dymunim.execute.workerd import LineSink, WorkerdProcess
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +209,9 @@ class Pool:
             await asyncio.wait_for(self.quarantine.ready.wait(), timeout=10)
         return self.quarantine
 
-    async def post(self, slot: Slot, path: str, body: bytes, timeout_ms: int) -> bytes:
-        """POST JSON bytes to one process and return its 200 answer's bytes untouched.
+    async def post(self, slot: Slot, path: str, body: bytes, timeout_ms: int, lines: LineSink | None = None) -> bytes:
+        """POST JSON bytes to one process and return its 200 answer's bytes untouched
+        (or, with `lines`, hand its NDJSON answer over line by line as it arrives).
 
         Raises ProcessKilled if the process dies or is killed meanwhile. No extra task per call:
         a kill cancels the calling task while it waits for the answer, and that becomes ProcessKilled.
@@ -228,7 +229,7 @@ class Pool:
         try:
             call.sending = True
             try:
-                return await self._send(slot, path, body)
+                return await self._send(slot, path, body, lines)
             except asyncio.CancelledError:
                 call.sending = False
                 if call.future.done() and not call.future.cancelled() and task is not None and task.uncancel() == 0:
@@ -250,8 +251,8 @@ class Pool:
             elif not call.future.cancelled():
                 call.future.exception()  # retrieved: no "exception was never retrieved" warning
 
-    async def _send(self, slot: Slot, path: str, body: bytes) -> bytes:
-        status, answer = await slot.proc.post(path, body)
+    async def _send(self, slot: Slot, path: str, body: bytes, lines: LineSink | None) -> bytes:
+        status, answer = await slot.proc.post(path, body, lines)
         if status != 200:
             raise WorkerRefused(f"workerd answered {status}: {answer[:300].decode(errors='replace')}")
         return answer

@@ -26,6 +26,9 @@ POOL: web.AppKey[Pool] = web.AppKey("pool", Pool)
 TOKEN: web.AppKey[str | None] = web.AppKey("token", str)
 
 
+KEEPALIVE_S = 2.0
+
+
 def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -101,7 +104,8 @@ async def single(request: web.Request) -> web.Response:
     return _json_bytes(await run_one(request.app[POOL], job, raw))
 
 
-async def batch(request: web.Request) -> web.Response:
+async def batch(request: web.Request) -> web.StreamResponse:
+    """NDJSON, one `{"index": i, …Outcome}` line per job as soon as it finishes (the Worker's contract)."""
     body, raw = await _body(request)
     jobs = body.get("jobs") if isinstance(body, dict) else None
     if not isinstance(jobs, list):
@@ -109,7 +113,44 @@ async def batch(request: web.Request) -> web.Response:
     for i, job in enumerate(jobs):
         if err := _job_error(job):
             return _problem(400, f"jobs[{i}]: {err}")
-    return _json_bytes(await run_batch(request.app[POOL], jobs, raw))
+    resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    await resp.prepare(request)
+    pending: list[bytes] = []
+    more = asyncio.Event()
+
+    def emit(index: int, outcome: bytes) -> None:
+        pending.append(b'{"index":%d,%s\n' % (index, outcome[1:]))
+        more.set()
+
+    work = asyncio.ensure_future(run_batch(request.app[POOL], jobs, emit, raw))
+    try:
+        while pending or not work.done():
+            if not pending:
+                more.clear()
+                waiter = asyncio.ensure_future(more.wait())
+                await asyncio.wait([work, waiter], timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if not pending and not work.done():
+                    # An empty line while a job is being blamed and re-run: the caller's read
+                    # timeout then only has to cover one job's deadline, not three.
+                    await resp.write(b"\n")
+                continue
+            chunk = b"".join(pending)
+            pending.clear()
+            await resp.write(chunk)
+        await work
+    except Exception:
+        # End the stream without its last chunk: the caller treats the jobs it did not get as an
+        # infrastructure failure and runs them again.
+        log.exception("a streamed batch failed")
+        if request.transport is not None:
+            request.transport.abort()
+        return resp
+    finally:
+        if not work.done():
+            work.cancel()
+    await resp.write_eof()
+    return resp
 
 
 def build_app(pool: Pool, token: str | None) -> web.Application:

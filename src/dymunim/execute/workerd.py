@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -89,15 +90,17 @@ class WorkerdProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, lines: LineSink | None = None) -> tuple[int, bytes]:
         """POST JSON bytes over a kept-alive loopback connection; (status, body bytes).
 
-        A plain asyncio protocol, not an HTTP client library: this is on every call's path and the
-        load shares the CPU. Raises ConnectionError when the connection fails or the process is gone.
+        With `lines`, a 200 answer is NDJSON handed over line by line as it arrives (the returned
+        body is then empty). A plain asyncio protocol, not an HTTP client library: this is on every
+        call's path and the load shares the CPU. Raises ConnectionError when the connection fails
+        or the process is gone.
         """
         if self._http is None or self._http.port != self.port:
             self._http = _Connections(self.port, self.token)
-        return await self._http.post(path, body)
+        return await self._http.post(path, body, lines)
 
     def rss_bytes(self) -> int:
         if self.proc is None or self.proc.returncode is not None:
@@ -155,6 +158,9 @@ class WorkerdProcess:
         self._dir.cleanup()
 
 
+LineSink = Callable[[bytes], None]
+
+
 class _Response(asyncio.Protocol):
     """One HTTP/1.1 connection to workerd; answers are parsed by httptools (C)."""
 
@@ -166,6 +172,9 @@ class _Response(asyncio.Protocol):
         self.chunks: list[bytes] = []
         self.got_data = False
         self.closed = False
+        self.lines: LineSink | None = None  # set for a streamed (NDJSON) request
+        self.streaming = False  # this answer's body goes to `lines`
+        self.partial = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport, though not always an asyncio.Transport subclass (uvloop's is not).
@@ -179,10 +188,26 @@ class _Response(asyncio.Protocol):
             self._fail(ConnectionError(f"bad HTTP answer from workerd: {exc}"))
             self.abort()
 
+    def on_headers_complete(self) -> None:
+        self.streaming = self.lines is not None and self.parser.get_status_code() == 200
+
     def on_body(self, body: bytes) -> None:
-        self.chunks.append(body)
+        if not self.streaming:
+            self.chunks.append(body)
+            return
+        assert self.lines is not None
+        data = self.partial + body if self.partial else body
+        *complete, self.partial = data.split(b"\n")
+        for line in complete:
+            if line:
+                self.lines(line)
 
     def on_message_complete(self) -> None:
+        if self.streaming and self.partial:
+            assert self.lines is not None
+            self.lines(self.partial)
+        self.partial = b""
+        self.streaming = False
         if self.waiter is not None and not self.waiter.done():
             body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
             self.waiter.set_result((self.parser.get_status_code(), body))
@@ -225,14 +250,14 @@ class _Connections:
         self.all.add(conn)
         return conn
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, lines: LineSink | None = None) -> tuple[int, bytes]:
         request = b"POST %s HTTP/1.1\r\n%s%d\r\n\r\n%s" % (path.encode(), self._head, len(body), body)
         while self.idle:
             conn = self.idle.pop()
             if conn.closed:
                 continue
             try:
-                return await self._exchange(conn, request)
+                return await self._exchange(conn, request, lines)
             except ConnectionError:
                 # workerd may close an idle connection just as we reuse it: it never read the
                 # request, so send it again on a fresh connection (which fails if the process is gone).
@@ -242,12 +267,13 @@ class _Connections:
             conn = await self._connect()
         except OSError as exc:
             raise ConnectionError(f"cannot connect to workerd on port {self.port}: {exc!r}") from exc
-        return await self._exchange(conn, request)
+        return await self._exchange(conn, request, lines)
 
-    async def _exchange(self, conn: _Response, request: bytes) -> tuple[int, bytes]:
+    async def _exchange(self, conn: _Response, request: bytes, lines: LineSink | None) -> tuple[int, bytes]:
         assert conn.transport is not None
         conn.waiter = asyncio.get_running_loop().create_future()
         conn.got_data = False
+        conn.lines = lines
         try:
             conn.transport.write(request)
             answer = await conn.waiter
@@ -255,6 +281,8 @@ class _Connections:
             conn.abort()  # cancelled or failed mid-request: the connection's state is unknown
             self.all.discard(conn)
             raise
+        finally:
+            conn.lines = None
         conn.waiter = None
         if conn.closed:
             self.all.discard(conn)

@@ -36,13 +36,14 @@ class Attempt:
 @dataclass(frozen=True)
 class Finished:
     attempt: Attempt
-    outcome: Outcome | None  # None: the executor never ran it
+    outcome: Outcome | None  # None: the executor never ran it, or never said how it ended
     infra_error: str | None = None
+    infra_name: str = "ExecutorUnavailable"
 
 
 def _error_of(f: Finished) -> JobError | None:
     if f.outcome is None:
-        return {"name": "ExecutorUnavailable", "message": f.infra_error or "executor unavailable", "stack": None}
+        return {"name": f.infra_name, "message": f.infra_error or "executor unavailable", "stack": None}
     return f.outcome["error"]
 
 

@@ -1,0 +1,147 @@
+"""Check one outcome as the executor sent it, before anything of it is stored.
+
+The executor is a separate service (on Cloudflare, or workerd locally) and the job's code ran
+next to the code that produced the outcome, so the recorder trusts nothing about its shape or
+size: each field is checked, the result and log limits are applied again here, and strings are
+made storable (Postgres `jsonb` refuses unpaired UTF-16 surrogates). A bad outcome becomes a
+clear failure of that job alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from dymunim.execute.contract import ExecJob, JobError, LogLine, Outcome
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+MAX_ERROR_TEXT = 65_536
+NOTE_LINES = 2
+NOTE_BYTES = 512
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Repairs:
+    __slots__ = ("surrogates",)
+
+    def __init__(self) -> None:
+        self.surrogates = 0
+
+    def text(self, s: str) -> str:
+        fixed, n = _SURROGATE.subn("\ufffd", s)
+        self.surrogates += n
+        return fixed
+
+    def deep(self, v: Any) -> Any:
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, list):
+            return [self.deep(x) for x in v]
+        if isinstance(v, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.deep(x) for k, x in v.items()}
+        return v
+
+
+def _failed(name: str, message: str, duration_ms: float | None, cold: bool | None,
+            logs: list[LogLine] | None = None) -> Outcome:
+    return {
+        "ok": False, "result": None, "error": {"name": name, "message": message, "stack": None},
+        "logs": logs or [], "logs_truncated": False,
+        "duration_ms": duration_ms if duration_ms is not None else 0.0, "cold": bool(cold),
+    }
+
+
+def _json_size(v: Any) -> int:
+    try:
+        return len(orjson.dumps(v))
+    except TypeError:  # integers beyond 64 bits: orjson refuses them
+        return len(json.dumps(v).encode())
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 else None
+
+
+def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
+    """The outcome to record for `raw` (one parsed outcome object). Never raises.
+
+    `lenient_text`: the line needed the standard library's parser (orjson refused it), so it may
+    hold unpaired surrogates: every string is then scanned and repaired.
+    """
+    if not isinstance(raw, dict):
+        return _failed("ExecutorProtocolError", f"the executor sent a {type(raw).__name__}, not an outcome object",
+                       None, None)
+    duration = _number(raw.get("duration_ms"))
+    cold = raw.get("cold") if isinstance(raw.get("cold"), bool) else None
+    ok, logs, error = raw.get("ok"), raw.get("logs"), raw.get("error")
+    problem = None
+    if not isinstance(ok, bool):
+        problem = "ok is not a boolean"
+    elif not isinstance(logs, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("message"), str) and isinstance(x.get("at"), str) for x in logs
+    ):
+        problem = "logs is not a list of {level, at, message}"
+    elif not ok and not (isinstance(error, dict) and isinstance(error.get("name"), str)
+                         and isinstance(error.get("message"), str)):
+        problem = "a failed outcome has no {name, message} error"
+    elif duration is None or cold is None:
+        problem = "duration_ms or cold is missing"
+    if problem is not None:
+        return _failed("ExecutorProtocolError", f"the executor's outcome is malformed: {problem}", duration, cold)
+    assert isinstance(logs, list) and isinstance(ok, bool)
+
+    fix = _Repairs()
+    result = raw.get("result") if ok else None
+    if lenient_text:
+        result = fix.deep(result)
+    # Room for the executor's own notes (a truncation marker, a repair note) past the job's limits.
+    max_lines = job.get("max_log_lines", 1000) + NOTE_LINES
+    max_bytes = job.get("max_log_bytes", 65_536) + NOTE_LINES * NOTE_BYTES
+    kept: list[LogLine] = []
+    size = 0
+    dropped = 0
+    markers: list[LogLine] = []
+    for line in logs:
+        message = fix.text(line["message"]) if lenient_text else line["message"]
+        n = len(message.encode("utf-8", "surrogatepass"))
+        if dropped or len(kept) >= max_lines or size + n > max_bytes:
+            dropped += 1
+            continue
+        size += n
+        level = line.get("level")
+        kept.append({"level": level if level in _LEVELS else "log", "at": line["at"][:40], "message": message})
+    if dropped:
+        markers.append({"level": "warn", "at": _now(),
+                        "message": f"[dymunim] logs truncated by the recorder: {dropped} more lines dropped "
+                                   f"(limit {job.get('max_log_lines')} lines / {job.get('max_log_bytes')} bytes)"})
+    truncated = bool(raw.get("logs_truncated")) or dropped > 0
+
+    err: JobError | None = None
+    if not ok:
+        assert isinstance(error, dict)
+        stack = error.get("stack")
+        err = {
+            "name": fix.text(error["name"])[:200] or "Error",
+            "message": fix.text(error["message"])[:MAX_ERROR_TEXT],
+            "stack": fix.text(stack)[:MAX_ERROR_TEXT] if isinstance(stack, str) else None,
+        }
+    elif _json_size(result) > job.get("max_result_bytes", 1_048_576):
+        ok = False
+        err = {"name": "ResultError", "stack": None,
+               "message": f"result is {_json_size(result)} bytes as JSON, over the limit of "
+                          f"{job.get('max_result_bytes')} bytes (max_result_bytes)"}
+        result = None
+    if fix.surrogates:
+        markers.append({"level": "warn", "at": _now(),
+                        "message": f"[dymunim] replaced {fix.surrogates} unpaired UTF-16 surrogates with U+FFFD: "
+                                   "they are not valid Unicode text and cannot be stored"})
+    return {"ok": ok, "result": result if ok else None, "error": err, "logs": kept + markers,
+            "logs_truncated": truncated, "duration_ms": duration, "cold": cold}  # type: ignore[typeddict-item]
