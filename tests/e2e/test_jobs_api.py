@@ -110,7 +110,7 @@ def test_idempotency_key_gives_one_job(stack: Stack) -> None:
     before = count_jobs(stack)
     with stack.client() as c:
         r1 = c.post("/api/jobs", json={"code": "return 1", "idempotency_key": key})
-        r2 = c.post("/api/jobs", json={"code": "return 2", "idempotency_key": key})
+        r2 = c.post("/api/jobs", json={"code": "return 1", "idempotency_key": key})
     assert r1.status_code == 201 and r2.status_code == 200
     assert r1.json()["job_id"] == r2.json()["job_id"]
     after = count_jobs(stack)

@@ -8,8 +8,8 @@ SELECT * FROM unnest(%(code_hashes)s::text[], %(codes)s::text[], %(languages)s::
 ON CONFLICT (code_hash) DO NOTHING;
 
 -- name: find_idempotent
--- Jobs already created under these idempotency keys.
-SELECT idempotency_key, job_id FROM jobs_state WHERE idempotency_key = ANY(%(keys)s::text[]);
+-- Jobs already created under these idempotency keys, with what each was submitted with.
+SELECT idempotency_key, job_id, request_fingerprint FROM jobs_state WHERE idempotency_key = ANY(%(keys)s::text[]);
 
 -- name: insert_jobs
 -- Create jobs, their `queued` event and their pgmq messages in one statement (the caller's transaction).
@@ -21,9 +21,9 @@ WITH input AS (
     FROM unnest(
         %(payloads)s::jsonb[], %(code_hashes)s::text[], %(languages)s::text[], %(worker_ids)s::text[],
         %(cache_ids)s::text[], %(max_attempts)s::int[], %(timeouts)s::int[], %(retry_on_errors)s::bool[],
-        %(idempotency_keys)s::text[], %(trace_ids)s::text[]
+        %(idempotency_keys)s::text[], %(trace_ids)s::text[], %(fingerprints)s::jsonb[]
     ) WITH ORDINALITY AS t(payload, code_hash, language, worker_id, cache_id, max_attempts, timeout_ms,
-                           retry_on_error, idempotency_key, trace_id, ord)
+                           retry_on_error, idempotency_key, trace_id, request_fingerprint, ord)
 ),
 ids AS (
     SELECT s.*, nextval(pg_get_serial_sequence('jobs_state', 'job_id')) AS job_id
@@ -39,9 +39,11 @@ msgs AS (
 ),
 job AS (
     INSERT INTO jobs_state (job_id, msg_id, payload, status, code_hash, language, worker_id, cache_id,
-                            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at)
+                            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at,
+                            request_fingerprint)
     SELECT job_id, msg_id, payload, 'queued', code_hash, language, worker_id, cache_id,
-           max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, %(run_at)s::timestamptz
+           max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, %(run_at)s::timestamptz,
+           request_fingerprint
     FROM msgs
     RETURNING job_id
 ),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +32,18 @@ class SubmitError(ValueError):
 class Submitted:
     job_id: JobId
     created: bool  # False when an idempotency key returned an earlier job
+    # Fields in which this request differs from the one that first used its idempotency key: the
+    # key then belongs to another request, and this one must be refused, not answered with that job.
+    differs: tuple[str, ...] = ()
+
+
+# What identifies a request for idempotency. trace_id is left out: a client retrying the same
+# request under a new trace is still sending the same job.
+FINGERPRINT_FIELDS = (
+    "code", "payload", "language", "cache_id", "max_attempts", "timeout_ms", "retry_on_error", "delay_ms",
+    "run_at", "worker_id",
+)
+SUBMIT_ATTEMPTS = 8
 
 
 def code_hash(code: str) -> str:
@@ -40,6 +55,25 @@ def check_code_size(code: str, settings: Settings) -> None:
     if size > settings.max_code_bytes:
         limit = settings.max_code_bytes
         raise SubmitError(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)", 413)
+
+
+def fingerprint(spec: JobSpec) -> dict[str, str]:
+    """A short digest per field, so a reused idempotency key can say which fields differ."""
+    out: dict[str, str] = {}
+    for name in FINGERPRINT_FIELDS:
+        value = getattr(spec, name)
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC).isoformat()
+        # stdlib json: payload integers may exceed 64 bits, and ensure_ascii keeps lone surrogates encodable
+        raw = value if name == "code" else json.dumps(value, sort_keys=True, separators=(",", ":"))
+        out[name] = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return out
+
+
+def differing(first: dict[str, str] | None, now: dict[str, str]) -> tuple[str, ...]:
+    if not first:
+        return ()  # a job from before fingerprints were stored: nothing to compare against
+    return tuple(k for k in FINGERPRINT_FIELDS if k in first and first[k] != now.get(k))
 
 
 def check_limits(spec: JobSpec, settings: Settings) -> None:
@@ -63,28 +97,39 @@ def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
 async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
     """Create jobs in one transaction; a key seen before returns that job and creates nothing.
 
-    Raises SubmitError (nothing written) when a spec breaks a limit.
+    A key first used with a different request comes back with `differs` naming the fields: the
+    caller must refuse it. Raises SubmitError (nothing written) when a spec breaks a limit.
     """
     for spec in specs:
         check_limits(spec, settings)
+    prints = {i: fingerprint(s) for i, s in enumerate(specs) if s.idempotency_key}
     # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
-    # transaction (message included) rolls back, and the second pass finds the winner's job.
-    for _ in range(3):
+    # transaction (message included) rolls back, and the next pass finds the winner's job. Two
+    # batches that share keys in different orders can deadlock instead; Postgres aborts one, which
+    # likewise goes again. Each pass commits at least one contender, so passes are few.
+    for attempt in range(SUBMIT_ATTEMPTS):
         try:
             async with conn.transaction():
-                return await _submit_once(conn, specs, settings)
-        except errors.UniqueViolation:
-            continue
-    raise SubmitError("idempotency key is being used by concurrent submits; try again", 409)
+                return await _submit_once(conn, specs, settings, prints)
+        except (errors.UniqueViolation, errors.DeadlockDetected):
+            if attempt + 1 < SUBMIT_ATTEMPTS:
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise SubmitError(
+        f"idempotency keys of this request are being submitted concurrently by other requests; {SUBMIT_ATTEMPTS} "
+        "tries all collided. Send it again: jobs already created under its keys are returned, not duplicated",
+        409,
+    )
 
 
-async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
+async def _submit_once(
+    conn: DictConn, specs: list[JobSpec], settings: Settings, prints: dict[int, dict[str, str]]
+) -> list[Submitted]:
     keys = [s.idempotency_key for s in specs if s.idempotency_key]
-    existing: dict[str, int] = {}
+    existing: dict[str, tuple[int, dict[str, str] | None]] = {}
     if keys:
         cur = await conn.execute(q("find_idempotent"), {"keys": keys})
         for row in await cur.fetchall():
-            existing[row["idempotency_key"]] = row["job_id"]
+            existing[row["idempotency_key"]] = (row["job_id"], row["request_fingerprint"])
 
     now = datetime.now(UTC)
     fresh: list[tuple[int, JobSpec]] = []
@@ -93,7 +138,8 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
     for i, spec in enumerate(specs):
         key = spec.idempotency_key
         if key and key in existing:
-            out[i] = Submitted(JobId(existing[key]), created=False)
+            job_id, first_print = existing[key]
+            out[i] = Submitted(JobId(job_id), created=False, differs=differing(first_print, prints[i]))
         elif key and key in first_index:
             continue  # same key twice in one batch: filled from the first below
         else:
@@ -113,7 +159,7 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            cur = await conn.execute(q("insert_jobs"), _insert_params(group, hashes, run_at, settings))
+            cur = await conn.execute(q("insert_jobs"), _insert_params(group, hashes, run_at, settings, prints))
             rows = await cur.fetchall()
             for (i, _), row in zip(group, rows, strict=True):
                 out[i] = Submitted(JobId(row["job_id"]), created=True)
@@ -121,14 +167,16 @@ async def _submit_once(conn: DictConn, specs: list[JobSpec], settings: Settings)
 
     for i, spec in enumerate(specs):
         if out[i] is None and spec.idempotency_key:
-            first = out[first_index[spec.idempotency_key]]
+            j = first_index[spec.idempotency_key]
+            first = out[j]
             assert first is not None
-            out[i] = Submitted(first.job_id, created=False)
+            out[i] = Submitted(first.job_id, created=False, differs=differing(prints[j], prints[i]))
     return [s for s in out if s is not None]
 
 
 def _insert_params(
-    group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings
+    group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings,
+    prints: dict[int, dict[str, str]],
 ) -> dict[str, Any]:
     specs = [s for _, s in group]
     return {
@@ -142,5 +190,7 @@ def _insert_params(
         "retry_on_errors": [s.retry_on_error for s in specs],
         "idempotency_keys": [s.idempotency_key for s in specs],
         "trace_ids": [s.trace_id for s in specs],
+        # NULL when no job has a key: unnest pads it to NULL per row, so unkeyed batches send nothing.
+        "fingerprints": [Jsonb(prints[i]) if i in prints else None for i, _ in group] if prints else None,
         "run_at": run_at,
     }

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
 from dymunim.api.deps import State
-from dymunim.api.errors import describe
+from dymunim.api.errors import messages
+from dymunim.api.idempotency import conflict
 from dymunim.submit.jobs import SubmitError, check_limits, submit_jobs
 from dymunim.submit.spec import JobSpec
 
@@ -43,14 +44,21 @@ async def submit_batch(body: BatchIn, state: State) -> BatchOut:
             check_limits(spec, state.settings)
             specs.append((i, spec))
         except ValidationError as exc:
-            msgs = [describe(dict(e))["message"] for e in exc.errors()]
-            errors.append(BatchError(index=i, error="; ".join(msgs)))
+            errors.append(BatchError(index=i, error=messages(exc)))
         except SubmitError as exc:
             errors.append(BatchError(index=i, error=str(exc)))
     ids: list[int | None] = [None] * len(body.jobs)
     if specs:
-        async with state.pool.connection() as conn:
-            subs = await submit_jobs(conn, [s for _, s in specs], state.settings)
-        for (i, _), sub in zip(specs, subs, strict=True):
-            ids[i] = sub.job_id
+        try:
+            async with state.pool.connection() as conn:
+                subs = await submit_jobs(conn, [s for _, s in specs], state.settings)
+        except SubmitError as exc:  # keys contended past every retry: nothing of this batch was written
+            raise HTTPException(exc.status, str(exc)) from exc
+        for (i, spec), sub in zip(specs, subs, strict=True):
+            if sub.differs:
+                # Its key belongs to another request (earlier, or earlier in this batch): no job for it.
+                errors.append(BatchError(index=i, error=conflict(sub, spec.idempotency_key)))
+            else:
+                ids[i] = sub.job_id
+        errors.sort(key=lambda e: e.index)
     return BatchOut(ids=ids, errors=errors)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from dymunim.api.deps import State
+from dymunim.api.idempotency import IdempotencyKey, answer, use_key
 from dymunim.api.views import Job, JobPage, job_of
 from dymunim.db.queries import q
 from dymunim.domain import TERMINAL, JobStatus
@@ -71,10 +72,12 @@ async def submit(
     state: State,
     response: Response,
     request: Request,
+    idempotency_key: IdempotencyKey = None,
     wait: Annotated[
         float | None, Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state")
     ] = None,
 ) -> Job:
+    use_key(spec, idempotency_key)
     if spec.trace_id is None:
         spec.trace_id = request.state.trace_id
     try:
@@ -82,8 +85,7 @@ async def submit(
             (sub,) = await submit_jobs(conn, [spec], state.settings)
     except SubmitError as exc:
         raise HTTPException(exc.status, str(exc)) from exc
-    if not sub.created:
-        response.status_code = 200
+    answer(sub, spec, response)
     if wait:
         await wait_terminal(state, sub.job_id, wait)
     return _found(await load_job(state, sub.job_id), sub.job_id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from psycopg import errors
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dymunim.api.deps import State
+from dymunim.api.errors import validate
+from dymunim.api.idempotency import IdempotencyKey, answer, use_key
 from dymunim.api.routes.jobs import MAX_WAIT_S, load_job, wait_terminal
 from dymunim.api.views import Job, job_of
 from dymunim.db.queries import q
@@ -106,18 +108,21 @@ async def get_worker(worker_id: str, state: State) -> Worker:
 
 @router.post("/{worker_id}/run", response_model=Job, status_code=201, summary="Run a saved worker with a payload")
 async def run(
-    worker_id: str, body: RunIn, state: State, response: Response,
+    worker_id: str, body: RunIn, state: State, response: Response, request: Request,
+    idempotency_key: IdempotencyKey = None,
     wait: Annotated[float | None, Query(ge=0, le=MAX_WAIT_S)] = None,
 ) -> Job:
     w = await _get(state, worker_id)
-    spec = JobSpec(code=w["code"], payload=body.payload, cache_id=w["cache_id"], timeout_ms=body.timeout_ms,
-                   max_attempts=body.max_attempts)
-    spec.worker_id = worker_id
+    spec = validate(JobSpec, {"code": w["code"], "payload": body.payload, "cache_id": w["cache_id"],
+                              "timeout_ms": body.timeout_ms, "max_attempts": body.max_attempts,
+                              "worker_id": worker_id, "trace_id": request.state.trace_id})
+    use_key(spec, idempotency_key)
     try:
         async with state.pool.connection() as conn:
             (sub,) = await submit_jobs(conn, [spec], state.settings)
     except SubmitError as exc:
         raise HTTPException(exc.status, str(exc)) from exc
+    answer(sub, spec, response)
     if wait:
         await wait_terminal(state, sub.job_id, wait)
     job = await load_job(state, sub.job_id)
