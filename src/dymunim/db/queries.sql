@@ -215,8 +215,9 @@ WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(trace_id)s::text IS NULL OR j.trace_id = %(trace_id)s::text)
   AND (%(created_after)s::timestamptz IS NULL OR j.created_at >= %(created_after)s::timestamptz)
   AND (%(created_before)s::timestamptz IS NULL OR j.created_at < %(created_before)s::timestamptz)
-  AND (%(q)s::text IS NULL OR (j.error->>'message') ILIKE '%%' || %(q)s::text || '%%'
-       OR (j.error->>'name') ILIKE '%%' || %(q)s::text || '%%')
+  -- q arrives with its LIKE wildcards and backslashes escaped by a backslash: the text matches literally.
+  AND (%(q)s::text IS NULL OR (j.error->>'message') ILIKE '%%' || %(q)s::text || '%%' ESCAPE '\'
+       OR (j.error->>'name') ILIKE '%%' || %(q)s::text || '%%' ESCAPE '\')
 ORDER BY j.job_id DESC
 LIMIT %(limit)s;
 

@@ -60,6 +60,11 @@ async def wait_terminal(state: State, job_id: int, seconds: float) -> None:
                 await asyncio.wait_for(changed.wait(), timeout=min(left, 2.0))
 
 
+def like_literal(text: str) -> str:
+    """The user's text as a LIKE pattern that matches only itself (the query says ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _found(job: Job | None, job_id: int) -> Job:
     if job is None:
         raise HTTPException(404, f"job {job_id} does not exist; list jobs with GET /api/jobs")
@@ -115,7 +120,7 @@ async def list_jobs(
         cur = await conn.execute(q("list_jobs"), {
             "status": status, "before": int(cursor) if cursor else None, "limit": limit,
             "cache_id": cache_id, "worker_id": worker_id, "trace_id": trace_id,
-            "created_after": created_after, "created_before": created_before, "q": q_ or None,
+            "created_after": created_after, "created_before": created_before, "q": like_literal(q_) if q_ else None,
         })
         rows = await cur.fetchall()
     jobs = [job_of(r) for r in rows]
