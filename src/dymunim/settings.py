@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     executor_max_rss_mb: int = Field(default=512, alias="DYMUNIM_EXECUTOR_MAX_RSS_MB")
     executor_max_isolates: int = Field(default=2000, alias="DYMUNIM_EXECUTOR_MAX_ISOLATES")
     worker_dir: Path | None = Field(default=None, alias="DYMUNIM_WORKER_DIR")
+    up_state_file: Path | None = Field(
+        default=None, alias="DYMUNIM_UP_STATE_FILE", description="set by `up` for its children"
+    )
 
     # Jobs
     default_timeout_ms: int = Field(default=30_000, alias="DYMUNIM_DEFAULT_TIMEOUT_MS")

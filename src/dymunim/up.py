@@ -1,7 +1,8 @@
 """`dymunim up`: the whole system on its embedded defaults, each part its own child process.
 
 Postgres (embedded unless DATABASE_URL), the executor pool (unless CLOUDFLARE_WORKER_URL), a
-dispatcher and the API. A child that dies is restarted; Ctrl-C or SIGTERM stops them all in order.
+dispatcher and the API. A child that dies is restarted, the embedded Postgres too; Ctrl-C or SIGTERM
+stops them all in order.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from dymunim import upstate
 from dymunim.db.embedded import EmbeddedPostgres
-from dymunim.db.migrate import migrate
+from dymunim.db.migrate import MigrationChanged, migrate
 from dymunim.execute.workerd import free_port
 from dymunim.lifecycle import die_with_parent
 from dymunim.settings import Settings
@@ -101,6 +104,68 @@ def wait_ready(child: Child, timeout: float = 60) -> None:
     raise SystemExit(f"{child.name} did not become ready in {timeout:.0f}s")
 
 
+@dataclass
+class PostgresWatch:
+    """Supervises the embedded Postgres: it is no child of `up` (pg_ctl daemonizes it), so `up` polls
+    the pid in postmaster.pid, and publishes what it saw to the state file /health reads."""
+
+    pg: EmbeddedPostgres
+    state_file: Path
+    pid: int | None = None
+    restarts: int = 0
+    last_restart_at: str | None = None
+
+    def publish(self, running: bool, error: str | None = None) -> None:
+        pg = {"running": running, "pid": self.pid, "restarts": self.restarts,
+              "last_restart_at": self.last_restart_at, "error": error}
+        try:
+            upstate.write(self.state_file, {"postgres": pg})
+        except OSError as exc:  # /health loses a detail; supervision goes on
+            log.warning("cannot write %s: %s", self.state_file, exc)
+
+    def _running_again(self) -> bool:
+        pid = self.pg.postmaster_pid()
+        if pid is None:
+            return False
+        if pid != self.pid:
+            log.warning("postgres runs as pid %d now (was %s): restarted outside `up`", pid, self.pid)
+            self.pid = pid
+            self.publish(True)
+        return True
+
+    def check(self, stop: threading.Event) -> None:
+        """If the postmaster died, bring it back; retries (backing off) until it runs or `up` stops."""
+        if self._running_again():
+            return
+        # An operator's `pg_ctl restart` leaves no postmaster for a moment: starting one of our own
+        # then would make theirs fail. Give it a second to come back by itself.
+        if stop.wait(1.0) or self._running_again():
+            return
+        down_since = time.monotonic()
+        log.error("postgres (postmaster pid %s) died; restarting it on %s", self.pid, self.pg.pgdata)
+        self.publish(False, "postgres died; `up` is restarting it")
+        failures = 0
+        while not stop.is_set():
+            if self._running_again():
+                return
+            try:
+                pid = self.pg.restart()
+            except Exception as exc:  # the reason is in the message; keep trying while `up` runs
+                failures += 1
+                delay = min(10.0, 0.5 * 2 ** (failures - 1))
+                log.error("postgres did not start (attempt %d): %s; retrying in %.1f s", failures, exc, delay)
+                self.publish(False, f"postgres did not start ({failures} attempts): {str(exc).splitlines()[0]}")
+                stop.wait(delay)
+                continue
+            self.pid = pid
+            self.restarts += 1
+            self.last_restart_at = datetime.now(UTC).isoformat()
+            log.warning("postgres restarted (pid %d, restart %d) %.1f s after it died; crash recovery done",
+                        pid, self.restarts, time.monotonic() - down_since)
+            self.publish(True)
+            return
+
+
 def run_up(settings: Settings) -> int:
     if not is_loopback(settings.host) and not settings.api_token:
         raise SystemExit(
@@ -122,16 +187,26 @@ def run_up(settings: Settings) -> int:
     signal.signal(signal.SIGINT, _on_signal)
 
     pg: EmbeddedPostgres | None = None
+    watch: PostgresWatch | None = None
+    state_file = data_dir / "up-state.json"
+    state_file.unlink(missing_ok=True)
     dsn = settings.database_url
     if not dsn:
         pg = EmbeddedPostgres(data_dir)
         dsn = pg.start()
+        watch = PostgresWatch(pg, state_file, pid=pg.postmaster_pid())
+        watch.publish(True)
     children: list[Child] = []
     try:
-        applied = migrate(dsn)
+        try:
+            applied = migrate(dsn)
+        except MigrationChanged as exc:
+            raise SystemExit(str(exc)) from None
         if applied:
             log.info("migrations applied: %s", ", ".join(applied))
         env = {**os.environ, "DATABASE_URL": dsn, "DYMUNIM_DATA_DIR": str(data_dir)}
+        if watch:
+            env["DYMUNIM_UP_STATE_FILE"] = str(state_file)
         if settings.cloudflare_worker_url:
             env["DYMUNIM_EXECUTOR_URL"] = settings.cloudflare_worker_url
         else:
@@ -160,6 +235,8 @@ def run_up(settings: Settings) -> int:
         wait_ready(api)
         print(f"dymunim is up: http://{settings.host}:{settings.port}  (Ctrl-C stops it)", flush=True)
         while not stop.wait(0.5):
+            if watch:
+                watch.check(stop)
             for c in children:
                 if not c.alive() and not stop.is_set():
                     code = c.proc.returncode if c.proc else None
