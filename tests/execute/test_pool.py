@@ -141,3 +141,17 @@ def test_neighbours_of_poison_in_one_batch_answer_at_once(executor: Executor) ->
     assert outs[12]["error"]["name"] == "OutOfMemoryError"
     assert outs[12]["duration_ms"] < 20000, "killed well before its timeout: the duration says so"
     assert outs[12]["duration_ms"] <= total * 1000
+
+
+def test_neighbours_frozen_with_a_loop_answer_right_after_the_first_kill(executor: Executor) -> None:
+    """A loop that shares a process with neighbours freezes them until it is killed once; then the
+    neighbours run again elsewhere and the rarer code (the loop) goes to quarantine alone, so they
+    do not wait for the second kill and the quarantine."""
+    jobs = [{"code": "return payload.i", "payload": {"i": i}} for i in range(12)]
+    jobs.insert(4, {"code": "while (true) {}", "timeout_ms": 2000})
+    outs, at = batch(executor, jobs)
+    innocent = [i for i in range(len(jobs)) if i != 4]
+    assert [outs[i]["result"] for i in innocent] == list(range(12))
+    assert max(at[i] for i in innocent) < 2.0 + 0.75 + 2.0, [round(at[i], 2) for i in innocent]
+    assert outs[4]["error"]["name"] == "TimeoutError"
+    assert at[4] > max(at[i] for i in innocent), "the loop is blamed after its neighbours are answered"

@@ -95,6 +95,17 @@ async def _quarantined(pool: Pool, job: dict[str, Any], path: str, body: bytes, 
             return dumps(culprit_outcome(killed.reason, job, pool.max_rss // 2**20, elapsed_ms))
 
 
+def _minority(sub: list[dict[str, Any]], rest: list[int]) -> set[int]:
+    """Of the jobs a killed process had not answered, those whose code is not the most common one."""
+    by_code: dict[tuple[Any, Any], list[int]] = {}
+    for k in rest:
+        by_code.setdefault((sub[k].get("cache_id"), sub[k]["code"]), []).append(k)
+    if len(by_code) < 2:
+        return set()
+    bulk = max(by_code.values(), key=len)
+    return {k for k in rest if k not in set(bulk)}
+
+
 Emit = Callable[[int, bytes], None]
 """Takes a job's index in the batch and its Outcome JSON bytes, as soon as the job has one."""
 
@@ -121,11 +132,20 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: byt
     """
     groups: dict[int, tuple[Slot, list[int]]] = {}
     homes: dict[Any, Slot] = {}  # cache_id -> slot: jobs of a batch mostly share a few cache ids
+    fresh: list[int] = []
     for i, job in enumerate(jobs):
         cache_id = job.get("cache_id")
-        slot = homes.get(cache_id) if cache_id else None
+        if not cache_id:
+            fresh.append(i)
+            continue
+        slot = homes.get(cache_id)
         if slot is None:
             slot = homes[cache_id] = pool.pick(cache_id)
+        groups.setdefault(slot.index, (slot, []))[1].append(i)
+    for i in fresh:
+        # One-off code goes where this batch has put the least, not all on one process: a runaway
+        # loop freezes only the process it runs on, so the warm groups elsewhere answer at once.
+        slot = pool.pick(None, load={ix: len(g[1]) for ix, g in groups.items()})
         groups.setdefault(slot.index, (slot, []))[1].append(i)
     whole = len(groups) == 1 and raw is not None
 
@@ -142,7 +162,7 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: byt
             emit(idx[got[0]], got[1])
 
         timeout = min(int(j.get("timeout_ms") or 30_000) for j in sub)
-        strikes = 0
+        killed = False
         try:
             body = raw if whole and raw is not None else dumps({"jobs": sub})
             await pool.post(slot, "/batch", body, timeout, lines=line)
@@ -150,11 +170,15 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: byt
             for cache_id, code in isolates:
                 pool.note_isolate(slot, isolate_key({"cache_id": cache_id, "code": code}))
         except ProcessKilled:
-            strikes = 1
+            killed = True
         rest = [k for k in range(len(idx)) if k not in answered]
+        suspects = _minority(sub, rest) if killed else set()
 
         async def again(k: int) -> None:
-            emit(idx[k], await run_one(pool, sub[k], strikes=strikes, avoid={slot.index} if strikes else None))
+            # The bulk of a killed call runs again elsewhere with a strike; the rarer code that shared
+            # the process goes straight to quarantine, so the culprit cannot freeze the bulk twice.
+            strikes = QUARANTINE_AFTER if k in suspects else int(killed)
+            emit(idx[k], await run_one(pool, sub[k], strikes=strikes, avoid={slot.index} if killed else None))
 
         await asyncio.gather(*(again(k) for k in rest))
 

@@ -190,8 +190,9 @@ class Pool:
         except (aiohttp.ClientError, TimeoutError):
             return False
 
-    def pick(self, cache_id: str | None, avoid: set[int] | None = None) -> Slot:
-        """Same cache id -> same process while it is healthy, so warm isolates stay warm."""
+    def pick(self, cache_id: str | None, avoid: set[int] | None = None, load: dict[int, int] | None = None) -> Slot:
+        """Same cache id -> same process while it is healthy, so warm isolates stay warm; otherwise the
+        least busy process (`load`: jobs already placed there by the caller, not yet sent)."""
         ready = [s for s in self.slots if s.ready.is_set() and not (avoid and s.index in avoid)]
         if not ready:
             ready = [s for s in self.slots if s.ready.is_set()] or self.slots
@@ -199,7 +200,7 @@ class Pool:
             home = self.slots[zlib.crc32(cache_id.encode()) % len(self.slots)]
             if home in ready:
                 return home
-        return min(ready, key=lambda s: len(s.calls))
+        return min(ready, key=lambda s: len(s.calls) + (load.get(s.index, 0) if load else 0))
 
     async def ensure_quarantine(self) -> Slot:
         if self.quarantine is None:
