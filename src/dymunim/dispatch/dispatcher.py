@@ -141,12 +141,14 @@ class Dispatcher:
         if finished:
             await record(self.pool, finished, self.policy)
 
+    def _start_attempt(self, r: dict[str, Any]) -> None:
+        self.in_flight[r["msg_id"]] = _attempt(r)
+        self._deadlines[r["msg_id"]] = time.monotonic() + self._budget_s(r["timeout_ms"])
+        self._timeouts[r["msg_id"]] = r["timeout_ms"]
+
     def _start(self, rows: list[dict[str, Any]]) -> None:
-        now = time.monotonic()
         for r in rows:
-            self.in_flight[r["msg_id"]] = _attempt(r)
-            self._deadlines[r["msg_id"]] = now + self._budget_s(r["timeout_ms"])
-            self._timeouts[r["msg_id"]] = r["timeout_ms"]
+            self._start_attempt(r)
         # Executor calls of at most exec_batch jobs, each recorded as soon as it answers: a slow job
         # holds back only the jobs that share its call, not the whole claim.
         size = self.s.exec_batch
@@ -198,8 +200,7 @@ class Dispatcher:
             if not call.done():
                 call.cancel()
             for a in attempts:  # released even if recording failed: the message comes back by itself
-                self.in_flight.pop(a.msg_id, None)
-                self._deadlines.pop(a.msg_id, None)
+                self._release(a.msg_id)
 
     async def _record(self, finished: list[Finished]) -> None:
         """Record with retries while the database is unreachable; never raises."""
@@ -224,8 +225,7 @@ class Dispatcher:
                     break
         finally:
             for f in finished:
-                self.in_flight.pop(f.attempt.msg_id, None)
-                self._deadlines.pop(f.attempt.msg_id, None)
+                self._release(f.attempt.msg_id)
             self.wake.set()  # room for more: read again without waiting for the poll
 
     async def _record_apart(self, finished: list[Finished]) -> None:
@@ -250,6 +250,11 @@ class Dispatcher:
             except Exception:
                 log.exception("job %d: not even its failure could be stored; its message comes back after the "
                               "visibility timeout", f.attempt.job_id)
+
+    def _release(self, msg_id: int) -> None:
+        self.in_flight.pop(msg_id, None)
+        self._deadlines.pop(msg_id, None)
+        self._timeouts.pop(msg_id, None)
 
     def _wake_for(self, done: Recorded) -> None:
         if done.next_retry_at:

@@ -1,0 +1,67 @@
+"""record/checks.py: what the recorder accepts from the executor, checked without any server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dymunim.execute.contract import ExecJob
+from dymunim.record.checks import checked
+
+JOB: ExecJob = {"code": "", "max_log_lines": 3, "max_log_bytes": 100, "max_result_bytes": 50}
+
+
+def outcome(**kw: Any) -> dict[str, Any]:
+    return {"ok": True, "result": 1, "error": None, "logs": [], "logs_truncated": False, "duration_ms": 2.5,
+            "cold": False} | kw
+
+
+def line(message: str, level: str = "log") -> dict[str, str]:
+    return {"level": level, "at": "2026-11-26T00:00:00.000Z", "message": message}
+
+
+def test_a_well_formed_outcome_passes_unchanged() -> None:
+    o = outcome(result={"a": [1, "x"]}, logs=[line("hi")])
+    assert checked(o, JOB, lenient_text=False) == o
+
+
+def test_malformed_shapes_fail_that_job_with_a_protocol_error() -> None:
+    for bad in ("text", [1], outcome(ok="yes"), outcome(logs="no"), outcome(logs=[{"message": 1}]),
+                outcome(ok=False, error=None), outcome(ok=False, error={"name": 1, "message": "m"}),
+                outcome(duration_ms=None), outcome(cold=None)):
+        got = checked(bad, JOB, lenient_text=False)
+        assert got["ok"] is False and got["error"] is not None, bad
+        assert got["error"]["name"] == "ExecutorProtocolError", bad
+        assert got["result"] is None
+
+
+def test_result_over_the_limit_is_a_result_error_and_not_kept() -> None:
+    got = checked(outcome(result="x" * 60), JOB, lenient_text=False)
+    assert got["ok"] is False and got["result"] is None
+    assert got["error"] is not None and got["error"]["name"] == "ResultError"
+    assert "over the limit of 50 bytes" in got["error"]["message"]
+
+
+def test_logs_are_capped_again_with_a_marker() -> None:
+    many = [line(f"line {i}") for i in range(40)]
+    got = checked(outcome(logs=many), JOB, lenient_text=False)
+    assert [x["message"] for x in got["logs"][:5]] == [f"line {i}" for i in range(5)]  # 3 + room for 2 notes
+    assert got["logs_truncated"] is True
+    assert "35 more lines dropped" in got["logs"][-1]["message"]
+    big = checked(outcome(logs=[line("y" * 2000)]), JOB, lenient_text=False)
+    assert "1 more lines dropped" in big["logs"][-1]["message"] and len(big["logs"]) == 1
+
+
+def test_unknown_levels_become_log() -> None:
+    got = checked(outcome(logs=[line("m", level="shout")]), JOB, lenient_text=False)
+    assert got["logs"][0]["level"] == "log"
+
+
+def test_lone_surrogates_become_replacement_characters_with_a_note() -> None:
+    got = checked(outcome(result={"k\ud800": ["\udfff", "ok \U0001F600"]}, logs=[line("x\udc00")]), JOB,
+                  lenient_text=True)
+    assert got["result"] == {"k\ufffd": ["\ufffd", "ok \U0001F600"]}
+    assert got["logs"][0]["message"] == "x\ufffd"
+    assert "replaced 3 unpaired UTF-16 surrogates" in got["logs"][-1]["message"]
+    err = checked(outcome(ok=False, result=None, error={"name": "E\ud800", "message": "m\udfff", "stack": 5}), JOB,
+                  lenient_text=True)
+    assert err["error"] == {"name": "E\ufffd", "message": "m\ufffd", "stack": None}
