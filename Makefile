@@ -46,7 +46,16 @@ test-worker: install
 test-web: install
 	cd $(WEB) && npm run typecheck && npm test
 
-test-py: install
+# The browser tests drive Debian's chromium (never a downloaded browser): install it when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+	  echo "Debian's chromium is missing: run 'sudo apt-get install -y chromium' (the browser tests need it)" >&2; exit 1; \
+	fi
+
+test-py: install $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test: lint test-worker test-web test-py

@@ -6,6 +6,7 @@ Prints one line per figure. Run: .venv/bin/python bench/executor.py
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -37,6 +38,9 @@ class Client:
 
     async def post(self, path: str, body: object) -> dict:  # type: ignore[type-arg]
         async with self.s.post(self.url + path, json=body) as r:
+            if r.content_type == "application/x-ndjson":  # /batch: one outcome per line as jobs finish
+                lines = [json.loads(x) for x in (await r.read()).splitlines() if x.strip()]
+                return {"results": sorted(lines, key=lambda o: o["index"])}
             return await r.json()  # type: ignore[no-any-return]
 
 
