@@ -72,8 +72,9 @@ def test_prometheus_and_health(stack: Stack) -> None:
     text = httpx.get(stack.url + "/metrics").text
     assert 'dymunim_jobs{status="succeeded"}' in text
     assert "dymunim_execution_seconds_bucket" in text and 'dymunim_queue_depth{queue="jobs"}' in text
-    health = httpx.get(stack.url + "/health").json()
-    assert health["ok"] and health["checks"]["dispatchers"]["alive"]
+    assert httpx.get(stack.url + "/health").json()["ok"]
+    with stack.client() as c:
+        assert c.get("/api/health").json()["checks"]["dispatchers"]["alive"]
 
 
 def test_trace_id_from_headers(stack: Stack) -> None:

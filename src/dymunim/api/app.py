@@ -52,5 +52,6 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     # batch before jobs: /api/jobs/batch must not be read as a job id
     for module in (batch, jobs, steer, queues, metrics, workers, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
+    app.include_router(health.detail_router, dependencies=[Depends(require_token)])
     spa.install(app)  # last: only paths no route above claims fall through to the UI
     return app

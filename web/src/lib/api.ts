@@ -97,7 +97,8 @@ export interface JobFilters {
 }
 
 export const api = {
-  health: () => request<Health>("GET", "/health", { auth: false }),
+  /** The detailed report (pids, processes) needs the token; the open /health only says up or down. */
+  health: (signal?: AbortSignal) => request<Health>("GET", "/api/health", { signal }),
   /** Checks a token without touching the stored one (used by the sign-in screen). */
   checkToken: async (token: string) => {
     const res = await fetch("/api/jobs?limit=1", { headers: { Authorization: `Bearer ${token}` } });

@@ -141,12 +141,30 @@ export interface ExecutorProcess {
   rss_mb: number | null;
 }
 
+/** One named check of GET /api/health: up or down, a short reason, and its own detail fields. */
+export interface HealthCheck {
+  ok: boolean;
+  error?: string;
+  [detail: string]: unknown;
+}
+
+export interface DispatcherAlive {
+  id: string;
+  pid: number;
+  hostname: string;
+  in_flight: number;
+  last_seen: string;
+}
+
+/** GET /api/health (token): every check with its detail. New checks appear as new keys. */
 export interface Health {
   ok: boolean;
   checks: {
-    database?: { ok: boolean; error?: string };
-    executor?: { ok: boolean; error?: string; processes?: ExecutorProcess[] };
-    dispatchers?: { ok: boolean; error?: string; alive?: { id: string; pid: number; in_flight: number }[] };
+    database?: HealthCheck;
+    executor?: HealthCheck & { processes?: ExecutorProcess[] };
+    dispatchers?: HealthCheck & { alive?: DispatcherAlive[] };
+    postgres?: HealthCheck & { restarts?: number; last_restart_at?: string | null };
+    [name: string]: HealthCheck | undefined;
   };
 }
 

@@ -1,39 +1,119 @@
-"""/health: is the database answering, is the executor answering. No token needed."""
+"""Health: the open `/health` says up or down per check; `/api/health` (token) adds each check's detail.
+
+The open one is for load balancers and uptime probes, which carry no token: it shows no pids, ports,
+hostnames or memory figures. Each check is a named entry `{ok, error?, ...detail}`; a new check is one
+more function in CHECKS, and new detail is one more key in its `detail`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from dymunim.api.deps import State
+from dymunim.api.deps import AppState, State
 from dymunim.db.queries import q
 from dymunim.dispatch.dispatcher import HEALTH_PERIOD_S
+from dymunim.upstate import postgres_check
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
+detail_router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Database and executor health")
-async def health(state: State) -> JSONResponse:
-    checks: dict[str, Any] = {}
+@dataclass
+class Check:
+    ok: bool
+    error: str | None = None  # short and safe to show without a token: what is wrong, not where
+    detail: dict[str, Any] = field(default_factory=dict)  # pids, hosts, ports, memory: token only
+
+    def public(self) -> dict[str, Any]:
+        return {"ok": self.ok} | ({"error": self.error} if self.error else {})
+
+    def full(self) -> dict[str, Any]:
+        return self.public() | self.detail
+
+
+async def _database(state: AppState) -> Check:
     try:
         async with state.pool.connection(timeout=5) as conn:
             await conn.execute(q("ping"))
-        checks["database"] = {"ok": True}
+        return Check(True)
     except Exception as exc:  # any failure here is the answer, not an error
-        checks["database"] = {"ok": False, "error": f"database unreachable: {type(exc).__name__}"}
+        return Check(False, f"database unreachable: {type(exc).__name__}")
+
+
+async def _dispatchers(state: AppState) -> Check:
     try:
         async with state.pool.connection(timeout=5) as conn:
             rows = await (await conn.execute(q("dispatchers_alive"), {"seconds": 3 * HEALTH_PERIOD_S})).fetchall()
-        checks["dispatchers"] = {"ok": bool(rows), "alive": [
-            {"id": r["dispatcher_id"], "pid": r["pid"], "hostname": r["hostname"], "in_flight": r["in_flight"],
-             "last_seen": r["last_seen"].isoformat()} for r in rows]}
-        if not rows:
-            checks["dispatchers"]["error"] = "no dispatcher has reported in the last 15 s: jobs will wait"
-    except Exception as exc:  # the database check above already says why
-        checks["dispatchers"] = {"ok": False, "error": f"unknown: {type(exc).__name__}"}
+    except Exception as exc:  # the database check says why
+        return Check(False, f"unknown: {type(exc).__name__}")
+    alive = [{"id": r["dispatcher_id"], "pid": r["pid"], "hostname": r["hostname"], "in_flight": r["in_flight"],
+              "last_seen": r["last_seen"].isoformat()} for r in rows]
+    error = None if rows else f"no dispatcher has reported in the last {3 * HEALTH_PERIOD_S:g} s: jobs will wait"
+    return Check(bool(rows), error, {"alive": alive})
+
+
+async def _executor(state: AppState) -> Check:
     ex = await state.executor.health()
-    checks["executor"] = {"ok": bool(ex.get("ok")), **{k: v for k, v in ex.items() if k != "ok"}}
-    ok = all(c["ok"] for c in checks.values())
-    return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503)
+    ok = bool(ex.get("ok"))
+    detail = {k: v for k, v in ex.items() if k not in ("ok", "error")}
+    reason = ex.get("error")
+    if ok:
+        return Check(True, None, detail)
+    if reason:
+        # "executor unreachable: ConnectError('…host:port…')": the open answer keeps the kind, not the address.
+        return Check(False, str(reason).split("(", 1)[0].strip(), detail | {"reason": reason})
+    return Check(False, f"executor is not ready (HTTP {ex.get('status_code', '?')})", detail)
+
+
+async def _postgres(state: AppState) -> Check | None:
+    pg = postgres_check(state.settings.up_state_file)  # the embedded Postgres as `up` supervises it
+    if pg is None:
+        return None
+    return Check(bool(pg["ok"]), pg.get("error"), {k: v for k, v in pg.items() if k not in ("ok", "error")})
+
+
+CHECKS: dict[str, Callable[[AppState], Awaitable[Check | None]]] = {
+    "database": _database,
+    "dispatchers": _dispatchers,
+    "executor": _executor,
+    "postgres": _postgres,
+}
+
+
+async def run_checks(state: AppState) -> dict[str, Check]:
+    async def one(name: str, check: Callable[[AppState], Awaitable[Check | None]]) -> Check | None:
+        try:
+            return await check(state)
+        except Exception as exc:  # a broken check reports itself down; the report still answers
+            log.exception("health check %s failed", name)
+            return Check(False, f"the {name} check failed: {type(exc).__name__}")
+
+    results = await asyncio.gather(*(one(n, c) for n, c in CHECKS.items()))
+    return {name: r for name, r in zip(CHECKS, results, strict=True) if r is not None}
+
+
+def _report(checks: dict[str, Check], full: bool) -> dict[str, Any]:
+    return {"ok": all(c.ok for c in checks.values()),
+            "checks": {n: c.full() if full else c.public() for n, c in checks.items()}}
+
+
+@router.get("/health", summary="Up or down per check (no token; 503 when any is down; detail at /api/health)")
+async def health(state: State) -> JSONResponse:
+    report = _report(await run_checks(state), full=False)
+    return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+
+@detail_router.get("/api/health", summary="Every check with its detail: dispatchers, executor processes")
+async def health_detail(state: State) -> dict[str, Any]:
+    # Always 200: this is a report read by people and the UI, which must show which check is down,
+    # not a probe; `ok` says whether all is well.
+    return _report(await run_checks(state), full=True)

@@ -4,13 +4,13 @@ import { ErrorState } from "@/components/states";
 import { Card, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { api, keys } from "@/lib/api";
+import { healthRows } from "@/lib/health";
 import { cn } from "@/lib/utils";
 
 export function ExecutorHealth() {
-  const q = useQuery({ queryKey: keys.health, queryFn: api.health, refetchInterval: 10_000 });
+  // GET /api/health: the token-protected report with every check's detail (the open /health has none).
+  const q = useQuery({ queryKey: keys.health, queryFn: ({ signal }) => api.health(signal), refetchInterval: 10_000 });
   const ex = q.data?.checks.executor;
-  const db = q.data?.checks.database;
-  const dispatchers = q.data?.checks.dispatchers;
   return (
     <Card data-testid="executor-health">
       <CardHeader className="flex-row items-center justify-between">
@@ -26,13 +26,10 @@ export function ExecutorHealth() {
           <ErrorState error={q.error} />
         ) : (
           <div className="flex flex-col gap-3 text-sm">
-            <Row label="Database" ok={!!db?.ok} detail={db?.error} />
-            <Row label="Executor" ok={!!ex?.ok} detail={ex?.error} />
-            <Row
-              label={`Dispatchers${dispatchers?.alive ? ` (${dispatchers.alive.length})` : ""}`}
-              ok={!!dispatchers?.ok}
-              detail={dispatchers?.error}
-            />
+            {q.data &&
+              healthRows(q.data).map((row) => (
+                <Row key={row.name} label={row.label} ok={row.ok} detail={row.detail} />
+              ))}
             {!!ex?.processes?.length && (
               <div className="mt-1 overflow-hidden rounded-lg border">
                 <table className="w-full text-xs">
