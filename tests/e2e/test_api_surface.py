@@ -1,10 +1,17 @@
-"""The API's edges: search text taken literally, one validation path for every route."""
+"""The API's edges: search text taken literally, one validation path, security headers, /docs, /health."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import time
 import uuid
+from pathlib import Path
 
-from tests.conftest import Stack
+import httpx
+
+from tests.conftest import Stack, start_stack, stop_stack_proc
 from tests.e2e.test_jobs_api import count_jobs
 
 
@@ -52,3 +59,111 @@ def test_saved_worker_run_validates_like_submit(stack: Stack) -> None:
             assert run.json()["errors"] == direct.json()["errors"]
         after = count_jobs(stack)
         assert (after[0], after[2]) == (before[0], before[2]), "nothing was written"
+
+
+def _assert_common_headers(r: httpx.Response) -> None:
+    where = f"{r.request.method} {r.request.url.path} ({r.status_code})"
+    assert r.headers.get("x-content-type-options") == "nosniff", where
+    assert r.headers.get("x-frame-options") == "DENY", where
+    assert r.headers.get("referrer-policy") == "no-referrer", where
+    assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", ""), where
+
+
+def test_every_response_carries_security_headers(stack: Stack) -> None:
+    with stack.client() as c:
+        page = c.get("/jobs")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "'unsafe-eval'" not in csp
+        assert "<script>" not in page.text, "no inline script: the CSP would block it"
+        asset = re.search(r'href="(/assets/[^"]+\.css)"', page.text)
+        assert asset, page.text
+        responses = [
+            page,
+            c.get(asset.group(1)),
+            c.get("/theme.js"),
+            c.get("/api/jobs", params={"limit": 1}),
+            c.get("/api/jobs/999999999"),  # a problem
+            c.post("/api/jobs", json={}),  # a validation problem
+            c.get("/health"),
+            c.get("/metrics"),
+            c.get("/openapi.json"),
+            c.get("/docs"),
+        ]
+    with stack.client(token=None) as anon:
+        responses.append(anon.get("/api/jobs"))  # 401
+    for r in responses:
+        _assert_common_headers(r)
+    for r in responses[1:]:
+        if "text/html" not in r.headers["content-type"]:
+            assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_docs_load_only_from_this_origin(stack: Stack) -> None:
+    r = httpx.get(stack.url + "/docs")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    urls = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert {"/swagger/swagger-ui-bundle.js", "/swagger/swagger-ui.css", "/swagger/init.js"} <= set(urls), urls
+    assert not re.search(r"<script(?![^>]*\bsrc=)", r.text), "no inline script"
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), f"{url} is not same-origin"
+        asset = httpx.get(stack.url + url)
+        assert asset.status_code == 200, url
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        kind = asset.headers["content-type"]
+        assert ("javascript" in kind) if url.endswith(".js") else True, (url, kind)
+        assert ("text/css" in kind) if url.endswith(".css") else True, (url, kind)
+    init = httpx.get(stack.url + "/swagger/init.js").text
+    assert '"/openapi.json"' in init and "http" not in init
+    # FastAPI's own CDN-backed pages are gone, not merely unlinked.
+    assert "cdn" not in httpx.get(stack.url + "/redoc").text.lower()
+
+
+def test_open_health_says_up_or_down_and_the_detail_needs_the_token(stack: Stack) -> None:
+    stack.submit({"code": "return 1"})
+    open_ = httpx.get(stack.url + "/health")
+    assert open_.status_code == 200
+    body = open_.json()
+    assert body["ok"] is True and {"database", "dispatchers", "executor"} <= set(body["checks"])
+    for name, check in body["checks"].items():
+        assert set(check) <= {"ok", "error"}, (name, check)
+    for secret in ("pid", "port", "rss", "hostname", "alive", "processes"):
+        assert secret not in open_.text, f"open /health shows {secret}"
+
+    assert httpx.get(stack.url + "/api/health").status_code == 401
+    with stack.client() as c:
+        detail = c.get("/api/health").json()
+    assert detail["ok"] is True
+    alive = detail["checks"]["dispatchers"]["alive"]
+    assert alive and {"id", "pid", "hostname", "in_flight", "last_seen"} <= set(alive[0])
+    procs = detail["checks"]["executor"]["processes"]
+    assert procs and {"pid", "port", "rss_mb", "in_flight", "restarts"} <= set(procs[0])
+    assert detail["checks"]["database"] == {"ok": True}
+
+
+def test_health_reports_a_check_that_is_down(tmp_path: Path) -> None:
+    """No dispatcher running: the open /health is 503 naming the check with a short reason (no pids);
+    /api/health still answers 200 with the detail, so the UI can show which check is down."""
+    s = start_stack(tmp_path)
+    try:
+        dispatcher = s.children()["dispatch"]
+        os.kill(dispatcher, signal.SIGSTOP)  # alive to `up` (no restart), silent to /health
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                r = httpx.get(s.url + "/health")
+                if r.status_code == 503:
+                    break
+                time.sleep(0.5)
+            assert r.status_code == 503, r.text
+            down = r.json()["checks"]["dispatchers"]
+            assert down["ok"] is False and "no dispatcher has reported" in down["error"]
+            assert set(down) == {"ok", "error"}
+            with s.client() as c:
+                detail = c.get("/api/health")
+            assert detail.status_code == 200 and detail.json()["ok"] is False
+            assert detail.json()["checks"]["dispatchers"]["alive"] == []
+        finally:
+            os.kill(dispatcher, signal.SIGCONT)
+    finally:
+        stop_stack_proc(s.proc)

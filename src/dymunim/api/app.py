@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
-from dymunim.api import errors, spa
+from dymunim.api import docs, errors, spa
 from dymunim.api.deps import AppState, require_token
 from dymunim.api.limits import BodyLimit
 from dymunim.api.middleware import RateLimiter, RequestContext
@@ -41,6 +41,8 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
         version="0.1.0",
         lifespan=lifespan,
         description="Durable jobs for arbitrary code: submit, watch and steer runs.",
+        docs_url=None,  # FastAPI's own pages load Swagger UI / ReDoc from a CDN; docs.install serves ours
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -53,5 +55,6 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     for module in (batch, jobs, steer, queues, metrics, workers, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     app.include_router(health.detail_router, dependencies=[Depends(require_token)])
+    docs.install(app)
     spa.install(app)  # last: only paths no route above claims fall through to the UI
     return app

@@ -14,6 +14,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access = logging.getLogger("dymunim.access")
 
+# Every response: no MIME sniffing, never framed, no Referer leaving the origin.
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+# Pages (the UI, /docs): scripts, styles and fonts from this origin only. Inline style attributes stay
+# allowed (CodeMirror, Recharts and Swagger UI set them); inline scripts do not, so the UI has none.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# Anything else (JSON, SVG, text) that a browser might open directly runs nothing.
+OTHER_CSP = "default-src 'none'; frame-ancestors 'none'"
+_PAGE_CSP = (b"content-security-policy", PAGE_CSP.encode())
+_OTHER_CSP = (b"content-security-policy", OTHER_CSP.encode())
+
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 _SUBMIT_PATHS = re.compile(r"^/api/(jobs(/batch)?|workers/[^/]+/run)$")
 
@@ -76,7 +90,9 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in message["headers"])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode()), *_ALWAYS,
+                                      _PAGE_CSP if html else _OTHER_CSP]
             await send(message)
 
         try:
