@@ -6,31 +6,16 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from dymunim.db.migrate import MigrationChanged, migrate, migration_files
 
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@pytest.fixture
-def fresh_dsn(pg_dsn: str) -> Iterator[str]:
-    """A database of its own on the module's server, so made-up migrations touch nothing else."""
-    name = "m_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield make_conninfo(pg_dsn, dbname=name)
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_two_processes_migrate_at_once(pg_dsn: str) -> None:

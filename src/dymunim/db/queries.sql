@@ -326,8 +326,9 @@ WHERE minute >= date_trunc('minute', now()) - make_interval(mins => %(minutes)s)
 GROUP BY 1, 2, 3 ORDER BY 1;
 
 -- name: latency_histogram
--- Latency histogram buckets over the range, by kind (exec_cold, exec_warm, wait).
-SELECT kind, bucket, dymunim_bucket_upper_ms(bucket) AS upper_ms, sum(n)::bigint AS n FROM job_minute_latency
+-- Latency histogram buckets over the range, by kind (exec_cold, exec_warm, wait), with their edges.
+SELECT kind, bucket, dymunim_bucket_lower_ms(bucket) AS lower_ms, dymunim_bucket_upper_ms(bucket) AS upper_ms,
+       sum(n)::bigint AS n FROM job_minute_latency
 WHERE minute >= date_trunc('minute', now()) - make_interval(mins => %(minutes)s)
 GROUP BY 1, 2 ORDER BY 1, 2;
 

@@ -6,7 +6,9 @@ as each transition, so the cost does not grow with the number of jobs.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -56,20 +58,39 @@ class Metrics(BaseModel):
     top_failing: list[Failing]
 
 
-def percentile(hist: list[tuple[float, int]], p: float) -> float | None:
-    """Upper bound of the bucket holding the p-th value (hist: (upper_ms, count) ascending)."""
-    total = sum(n for _, n in hist)
-    if total == 0:
+Bucket = tuple[float, float, int]  # (lower_ms, upper_ms, count)
+
+
+def percentile(hist: Sequence[Bucket], p: float) -> float | None:
+    """The p-th percentile (nearest rank: the ceil(p·n)-th smallest value), estimated from a histogram.
+
+    hist: one (lower_ms, upper_ms, count) per bucket (lower, upper], ascending. The bucket holding
+    that rank is found exactly; inside it the bucket's values are taken as spread evenly on a log
+    scale (the buckets are log-spaced, 0004_latency_log_buckets.sql), so the estimate lies inside the
+    bucket that holds the true value and is off by less than the ratio of its edges (2^(1/8): under
+    9.1%). The overflow bucket has no upper edge: it answers its lower one, "at least this".
+    """
+    total = sum(n for _, _, n in hist)
+    if total <= 0:
         return None
+    # p·n in floating point can miss a whole rank by a hair (0.7 * 90 = 62.99999999999999).
+    rank = max(1, math.ceil(round(p * total, 9)))
     seen = 0
-    for upper, n in hist:
+    for lower, upper, n in hist:
+        if n <= 0:
+            continue
+        if seen + n >= rank:
+            if math.isinf(upper):
+                return lower
+            frac = (rank - seen - 0.5) / n  # the rank-th value's place among the bucket's n, centred
+            if lower <= 0:  # the first bucket starts at 0, where a log scale has no place
+                return round(upper * frac, 4)
+            return round(lower * math.pow(upper / lower, frac), 4)
         seen += n
-        if seen >= p * total:
-            return upper
-    return hist[-1][0]
+    return None
 
 
-def _pcts(hist: list[tuple[float, int]]) -> Percentiles:
+def _pcts(hist: Sequence[Bucket]) -> Percentiles:
     return Percentiles(p50=percentile(hist, 0.5), p95=percentile(hist, 0.95), p99=percentile(hist, 0.99))
 
 
@@ -93,13 +114,13 @@ async def metrics(state: State, range_minutes: Annotated[int, Query(ge=1, le=7 *
         key = "succeeded" if r["status"] == "succeeded" else "failed" if r["status"] in ("failed", "dead") else None
         if key:
             per_minute[r["minute"]][key] += n
-    hists: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    hists: dict[str, list[Bucket]] = defaultdict(list)
     for r in hist_rows:
-        hists[r["kind"]].append((float(r["upper_ms"]), int(r["n"])))
-    exec_all: dict[float, int] = defaultdict(int)
+        hists[r["kind"]].append((float(r["lower_ms"]), float(r["upper_ms"]), int(r["n"])))
+    exec_all: dict[tuple[float, float], int] = defaultdict(int)
     for kind in ("exec_cold", "exec_warm"):
-        for upper, n in hists[kind]:
-            exec_all[upper] += n
+        for lower, upper, n in hists[kind]:
+            exec_all[lower, upper] += n
     finished = totals["succeeded"] + totals["failed"] + totals["dead"]
     return Metrics(
         range_minutes=range_minutes,
@@ -108,7 +129,7 @@ async def metrics(state: State, range_minutes: Annotated[int, Query(ge=1, le=7 *
         success_rate=totals["succeeded"] / finished if finished else None,
         throughput=[Minute(minute=m, **v) for m, v in sorted(per_minute.items())],
         queue_wait_ms=_pcts(hists["wait"]),
-        exec_ms=_pcts(sorted(exec_all.items())),
+        exec_ms=_pcts([(lower, upper, n) for (lower, upper), n in sorted(exec_all.items())]),
         cold=ColdWarm(cold=cold_n[True], warm=cold_n[False], cold_p50_ms=percentile(hists["exec_cold"], 0.5),
                       warm_p50_ms=percentile(hists["exec_warm"], 0.5)),
         top_failing=[Failing(cache_id=r["cache_id"], failures=int(r["failures"])) for r in failing_rows],

@@ -28,16 +28,23 @@ class _Snapshot:
         yield from self.families
 
 
+# One Prometheus bucket per doubling, 2^-6 ms to 2^24 ms: these edges are edges of the rollup's finer
+# buckets (8 per doubling, 0004_latency_log_buckets.sql), so each cumulative count is exact, and a
+# scrape carries 32 buckets per histogram instead of 242.
+_EDGES_MS = [2.0**k for k in range(-6, 25)]
+
+
 def _histogram(name: str, doc: str, rows: list[dict[str, Any]]) -> HistogramMetricFamily:
     h = HistogramMetricFamily(name, doc, unit="")
-    cum = 0
+    counts = sorted((float(r["upper_ms"]), int(r["n"])) for r in rows)
     buckets: list[tuple[str, float]] = []
-    for r in sorted(rows, key=lambda r: r["upper_ms"]):
-        cum += int(r["n"])
-        upper = float(r["upper_ms"]) / 1000
-        buckets.append(("+Inf" if r["bucket"] >= 15 else f"{upper:g}", cum))
-    if not buckets or buckets[-1][0] != "+Inf":
-        buckets.append(("+Inf", cum))
+    cum, i = 0, 0
+    for edge in _EDGES_MS:
+        while i < len(counts) and counts[i][0] <= edge * (1 + 1e-9):  # power() may round the edge
+            cum += counts[i][1]
+            i += 1
+        buckets.append((f"{edge / 1000:g}", cum))
+    buckets.append(("+Inf", sum(n for _, n in counts)))
     h.add_metric([], buckets, sum_value=None)
     return h
 
