@@ -72,7 +72,8 @@ PROBES: dict[str, str] = {
     "encoder defeats size check":
         "TextEncoder.prototype.encode = function () { return new Uint8Array(1) }; return 'x'.repeat(10 * 1024 * 1024)",
     "50,000 log lines": "for (let i = 0; i < 50000; i++) console.log('line', i); return 'logged'",
-    "unhandled rejection": "Promise.reject(new RangeError('lost')); await new Promise(r => setTimeout(r, 20)); return 7",
+    "unhandled rejection":
+        "Promise.reject(new RangeError('lost')); await new Promise(r => setTimeout(r, 20)); return 7",
 }
 
 
@@ -140,9 +141,8 @@ def test_neighbours_of_poison_are_recorded_in_milliseconds(hard_stack: Stack) ->
     assert bomb["duration_ms"] < 20000, "the duration is the time until the kill, not the timeout"
 
 
-_text = st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=12) | st.sampled_from(
-    ["\ud800", "\udfff", "a\udc00b", "\x00", "nul\x00mid", "\ud83d\ude00", ""]
-)
+_text = st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=12)
+_text |= st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\x00", "nul\x00mid", "\ud83d\ude00", ""])
 
 
 def _js(s: str) -> str:
@@ -177,3 +177,24 @@ def test_fuzzed_strings_logs_and_throws_never_leave_a_job_running(hard_stack: St
         assert j["attempts"] == 1, (code, j)
         if j["status"] == "failed":
             assert j["error"]["name"] in ("Error", "ResultError"), (code, j["error"])
+
+
+def test_health_names_a_dispatcher_holding_an_attempt_past_its_deadline(hard_stack: Stack) -> None:
+    s = hard_stack
+    with s.db() as db:
+        db.execute("INSERT INTO dispatchers (dispatcher_id, hostname, pid, in_flight, overdue) "
+                   "VALUES ('stuck-one', 'h', 1, 3, 2)")
+    try:
+        with s.client() as c:
+            open_ = c.get("/health")
+            assert open_.status_code == 503
+            assert open_.json()["checks"]["dispatchers"] == {
+                "ok": False, "error": "1 dispatcher(s) hold 2 attempt(s) past their deadline"}
+            detail = c.get("/api/health").json()["checks"]["dispatchers"]
+            assert {"id": "stuck-one", "overdue": 2} .items() <= next(
+                d for d in detail["alive"] if d["id"] == "stuck-one").items()
+    finally:
+        with s.db() as db:
+            db.execute("DELETE FROM dispatchers WHERE dispatcher_id = 'stuck-one'")
+    with s.client() as c:
+        assert c.get("/health").json()["checks"]["dispatchers"] == {"ok": True}

@@ -56,9 +56,17 @@ async def _dispatchers(state: AppState) -> Check:
     except Exception as exc:  # the database check says why
         return Check(False, f"unknown: {type(exc).__name__}")
     alive = [{"id": r["dispatcher_id"], "pid": r["pid"], "hostname": r["hostname"], "in_flight": r["in_flight"],
-              "last_seen": r["last_seen"].isoformat()} for r in rows]
-    error = None if rows else f"no dispatcher has reported in the last {3 * HEALTH_PERIOD_S:g} s: jobs will wait"
-    return Check(bool(rows), error, {"alive": alive})
+              "overdue": r["overdue"], "last_seen": r["last_seen"].isoformat()} for r in rows]
+    if not rows:
+        return Check(False, f"no dispatcher has reported in the last {3 * HEALTH_PERIOD_S:g} s: jobs will wait",
+                     {"alive": alive})
+    # A dispatcher resolves an attempt at its deadline itself; one still holding some is stuck
+    # (its database writes failing, its event loop blocked): its jobs wait until it is restarted.
+    stuck = [r for r in rows if r["overdue"]]
+    if stuck:
+        n = sum(r["overdue"] for r in stuck)
+        return Check(False, f"{len(stuck)} dispatcher(s) hold {n} attempt(s) past their deadline", {"alive": alive})
+    return Check(True, None, {"alive": alive})
 
 
 async def _executor(state: AppState) -> Check:
