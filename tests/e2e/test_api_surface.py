@@ -61,6 +61,30 @@ def test_saved_worker_run_validates_like_submit(stack: Stack) -> None:
         assert (after[0], after[2]) == (before[0], before[2]), "nothing was written"
 
 
+def test_found_by_fuzzing_unstorable_payloads_and_a_foreign_worker_id_are_422(stack: Stack) -> None:
+    """Raw JSON text: a lone surrogate or NaN cannot be sent through json= (and are what a fuzzer sends)."""
+    before = count_jobs(stack)
+    with stack.client() as c:
+        for raw, words in (
+            ('{"code": "return 1", "payload": {"k": "\\ud800"}}', "unpaired UTF-16 surrogate"),
+            ('{"code": "return 1", "payload": ["x\\udfff"]}', "unpaired UTF-16 surrogate"),
+            ('{"code": "return 1", "payload": [NaN]}', "NaN or Infinity"),
+            ('{"code": "return 1", "payload": {"n": Infinity}}', "NaN or Infinity"),
+            # Saved-worker runs set worker_id; a client could claim any worker and crash on a surrogate.
+            ('{"code": "return 1", "worker_id": "\\ud800"}', "worker_id is not a known field"),
+            ('{"code": "return 1", "worker_id": "w_1"}', "worker_id is not a known field"),
+        ):
+            json_type = {"content-type": "application/json"}
+            r = c.post("/api/jobs", content=raw, headers=json_type)
+            assert r.status_code == 422, (raw, r.text)
+            assert words in r.json()["detail"], (raw, r.text)
+            batch = c.post("/api/jobs/batch", content=f'{{"jobs": [{raw}]}}', headers=json_type)
+            assert batch.status_code == 201 and batch.json()["ids"] == [None], batch.text
+            assert words in batch.json()["errors"][0]["error"], batch.text
+    after = count_jobs(stack)
+    assert (after[0], after[2]) == (before[0], before[2]), "nothing was written"
+
+
 def _assert_common_headers(r: httpx.Response) -> None:
     where = f"{r.request.method} {r.request.url.path} ({r.status_code})"
     assert r.headers.get("x-content-type-options") == "nosniff", where

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from dymunim.domain import Language
 
@@ -33,7 +34,17 @@ class JobSpec(BaseModel):
     trace_id: str | None = Field(default=None, max_length=200)
     delay_ms: int | None = Field(default=None, ge=0, le=366 * 24 * 3600 * 1000)
     run_at: datetime | None = None
-    worker_id: str | None = Field(default=None, exclude=True)
+    # Set by the saved-worker route only, never from a request body: a client must not attribute a job
+    # to a worker it did not run. Not a field, so a body naming worker_id is refused as unknown.
+    _worker_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def worker_id(self) -> str | None:
+        return self._worker_id
+
+    @worker_id.setter
+    def worker_id(self, value: str | None) -> None:
+        self._worker_id = value
 
     @field_validator("code", "cache_id", "idempotency_key", "trace_id")
     @classmethod
@@ -45,8 +56,8 @@ class JobSpec(BaseModel):
     @field_validator("payload")
     @classmethod
     def _payload_storable(cls, v: Any) -> Any:
-        if has_nul(v):
-            raise ValueError("contains a NUL character (\\u0000) in a string, which Postgres JSON cannot store")
+        if problem := unstorable(v):
+            raise ValueError(problem)
         return v
 
     @field_validator("code")
@@ -62,6 +73,32 @@ class JobSpec(BaseModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("run_at needs a time zone, e.g. 2026-01-01T12:00:00Z")
         return v
+
+
+def unstorable(value: Any) -> str | None:
+    """Why Postgres jsonb would refuse this JSON value, or None. Said here, per field, instead of
+    surfacing as a database error without a field name."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return "contains a NUL character (\\u0000) in a string, which Postgres JSON cannot store"
+            if not v.isascii():
+                try:
+                    v.encode()
+                except UnicodeEncodeError:
+                    return ("contains an unpaired UTF-16 surrogate (\\ud800-\\udfff) in a string, which Postgres "
+                            "JSON cannot store; send valid Unicode")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                return "contains NaN or Infinity, which JSON does not allow; send a number or null"
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return None
 
 
 def has_nul(value: Any) -> bool:

@@ -115,7 +115,8 @@ async def run(
     w = await _get(state, worker_id)
     spec = validate(JobSpec, {"code": w["code"], "payload": body.payload, "cache_id": w["cache_id"],
                               "timeout_ms": body.timeout_ms, "max_attempts": body.max_attempts,
-                              "worker_id": worker_id, "trace_id": request.state.trace_id})
+                              "trace_id": request.state.trace_id})
+    spec.worker_id = worker_id
     use_key(spec, idempotency_key)
     try:
         async with state.pool.connection() as conn:
