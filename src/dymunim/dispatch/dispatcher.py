@@ -326,10 +326,13 @@ class Dispatcher:
         """Finish in-flight work within the grace period; hand the rest back at once."""
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=self.s.shutdown_grace_s)
+            # Taken before cancelling: a cancelled call releases its slots as it unwinds.
+            left = list(self.in_flight)
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        left = list(self.in_flight)
+        else:
+            left = list(self.in_flight)
         if left:
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
