@@ -45,6 +45,9 @@ job AS (
            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, %(run_at)s::timestamptz,
            request_fingerprint
     FROM msgs
+    -- Unique keys enter the index in one global order, so two batches sharing keys wait for each
+    -- other at most once and never deadlock (each deadlock costs deadlock_timeout, 1 s, to detect).
+    ORDER BY idempotency_key
     RETURNING job_id
 ),
 ev AS (

@@ -150,9 +150,12 @@ async def _submit_once(
     if fresh:
         languages = {s.code: s.language for _, s in fresh}
         hashes = {code: code_hash(code) for code in languages}
+        # Sorted by hash: concurrent batches storing the same new code wait in one order, never deadlock.
+        new_code = sorted((h, code, languages[code]) for code, h in hashes.items())
         await conn.execute(
             q("insert_code"),
-            {"code_hashes": list(hashes.values()), "codes": list(hashes), "languages": list(languages.values())},
+            {"code_hashes": [h for h, _, _ in new_code], "codes": [c for _, c, _ in new_code],
+             "languages": [lang for _, _, lang in new_code]},
         )
         # One insert per distinct start time: each is a single pgmq.send_batch (usually just one).
         groups: dict[datetime | None, list[tuple[int, JobSpec]]] = {}
