@@ -104,9 +104,9 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
         check_limits(spec, settings)
     prints = {i: fingerprint(s) for i, s in enumerate(specs) if s.idempotency_key}
     # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
-    # transaction (message included) rolls back, and the next pass finds the winner's job. Two
-    # batches that share keys in different orders can deadlock instead; Postgres aborts one, which
-    # likewise goes again. Each pass commits at least one contender, so passes are few.
+    # transaction (message included) rolls back, and the next pass finds the winner's job. Keys are
+    # inserted in sorted order per statement, but a batch with several start times inserts in several
+    # statements and can still deadlock; Postgres aborts one, which likewise goes again.
     for attempt in range(SUBMIT_ATTEMPTS):
         try:
             async with conn.transaction():
