@@ -198,3 +198,12 @@ def test_health_names_a_dispatcher_holding_an_attempt_past_its_deadline(hard_sta
             db.execute("DELETE FROM dispatchers WHERE dispatcher_id = 'stuck-one'")
     with s.client() as c:
         assert c.get("/health").json()["checks"]["dispatchers"] == {"ok": True}
+
+
+def test_a_payload_integer_beyond_64_bits_runs_and_spares_its_neighbours(hard_stack: Stack) -> None:
+    s = hard_stack
+    jobs = with_neighbours({"code": "return typeof payload.big", "payload": {"big": 2**70}}, 9)
+    ids = submit_batch(s, jobs)
+    done = wait_terminal(s, ids)
+    assert [(done[i]["status"], done[i]["attempts"]) for i in ids] == [("succeeded", 1)] * 4
+    assert done[ids[1]]["result"] == "number"

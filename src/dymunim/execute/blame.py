@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
-from dymunim.execute.contract import Outcome
+from dymunim.execute.contract import Outcome, dumps
 from dymunim.execute.pool import KillReason, Pool, ProcessKilled, Slot
 
 log = logging.getLogger(__name__)
@@ -51,14 +48,6 @@ def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int, du
 
 def isolate_key(job: dict[str, Any]) -> str:
     return f"{job.get('cache_id')}:{hashlib.sha256(str(job['code']).encode()).hexdigest()}"
-
-
-def dumps(obj: Any) -> bytes:
-    """JSON bytes: orjson, or the standard library for what orjson refuses (integers over 64 bits)."""
-    try:
-        return orjson.dumps(obj)
-    except TypeError:
-        return json.dumps(obj).encode()
 
 
 async def run_one(

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from dymunim.execute.contract import ExecJob, ExecutorUnavailable
+from dymunim.execute.contract import ExecJob, ExecutorUnavailable, dumps
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ExecutorClient:
         url = f"{self.base_url}/batch"
         error: str | None = None
         try:
-            async with self._http().post(url, data=orjson.dumps({"jobs": jobs}), timeout=timeout,
+            async with self._http().post(url, data=dumps({"jobs": jobs}), timeout=timeout,
                                          headers={"content-type": "application/json"}) as resp:
                 if resp.status != 200:
                     text = (await resp.text(errors="replace"))[:300]

@@ -5,7 +5,10 @@ Same shapes as `cloudflare-worker/src` (`Job`, `Outcome`): `/load`, `/get`, `/ba
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypedDict
+
+import orjson
 
 
 class JobError(TypedDict):
@@ -48,3 +51,12 @@ class ExecutorUnavailable(Exception):
 
     The dispatcher retries these with backoff; they never count against the user's code.
     """
+
+
+def dumps(obj: Any) -> bytes:
+    """JSON bytes: orjson, or the standard library for what orjson refuses (integers over 64 bits,
+    which a job's payload may hold: JSON allows them)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj).encode()
