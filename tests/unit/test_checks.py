@@ -61,7 +61,18 @@ def test_lone_surrogates_become_replacement_characters_with_a_note() -> None:
                   lenient_text=True)
     assert got["result"] == {"k\ufffd": ["\ufffd", "ok \U0001F600"]}
     assert got["logs"][0]["message"] == "x\ufffd"
-    assert "replaced 3 unpaired UTF-16 surrogates" in got["logs"][-1]["message"]
+    assert "replaced 3 characters Postgres cannot store" in got["logs"][-1]["message"]
     err = checked(outcome(ok=False, result=None, error={"name": "E\ud800", "message": "m\udfff", "stack": 5}), JOB,
                   lenient_text=True)
     assert err["error"] == {"name": "E\ufffd", "message": "m\ufffd", "stack": None}
+
+
+def test_nul_fails_a_result_and_becomes_a_replacement_character_in_logs_and_errors() -> None:
+    got = checked(outcome(result={"a": "x\x00"}, logs=[line("n\x00l")]), JOB, lenient_text=False)
+    assert got["ok"] is False and got["result"] is None
+    assert got["error"] is not None and got["error"]["name"] == "ResultError"
+    assert "NUL" in got["error"]["message"]
+    assert got["logs"][0]["message"] == "n\ufffdl"
+    err = checked(outcome(ok=False, result=None, error={"name": "E", "message": "a\x00b", "stack": "s\x00"}), JOB,
+                  lenient_text=False)
+    assert err["error"] == {"name": "E", "message": "a\ufffdb", "stack": "s\ufffd"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from dymunim.api.routes.jobs import like_literal
+from dymunim.domain import unstorable
 from dymunim.submit.jobs import differing, fingerprint
-from dymunim.submit.spec import JobSpec, unstorable
+from dymunim.submit.spec import JobSpec
 
 
 def test_fingerprint_names_only_the_fields_that_differ() -> None:

@@ -50,8 +50,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots promised to claims in progress
-        self._deadlines: dict[int, float] = {}  # msg_id -> monotonic time its attempt is overdue
-        self._timeouts: dict[int, int] = {}  # msg_id -> the job's timeout_ms
+        self._deadlines: dict[int, tuple[float, float]] = {}  # msg_id -> (monotonic overdue time, budget s)
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = asyncio.create_task(listen_for_inserts(self.dsn, self.wake, stop), name="listen")
@@ -143,8 +142,8 @@ class Dispatcher:
 
     def _start_attempt(self, r: dict[str, Any]) -> None:
         self.in_flight[r["msg_id"]] = _attempt(r)
-        self._deadlines[r["msg_id"]] = time.monotonic() + self._budget_s(r["timeout_ms"])
-        self._timeouts[r["msg_id"]] = r["timeout_ms"]
+        budget = self._budget_s(r["timeout_ms"])
+        self._deadlines[r["msg_id"]] = (time.monotonic() + budget, budget)
 
     def _start(self, rows: list[dict[str, Any]]) -> None:
         for r in rows:
@@ -254,7 +253,6 @@ class Dispatcher:
     def _release(self, msg_id: int) -> None:
         self.in_flight.pop(msg_id, None)
         self._deadlines.pop(msg_id, None)
-        self._timeouts.pop(msg_id, None)
 
     def _wake_for(self, done: Recorded) -> None:
         if done.next_retry_at:
@@ -275,16 +273,16 @@ class Dispatcher:
         while not stop.is_set():
             await self._sleep(stop, 1.0)
             now = time.monotonic()
-            late = [m for m, at in self._deadlines.items() if at < now and m in self.in_flight]
+            late = [(m, budget) for m, (at, budget) in self._deadlines.items() if at < now and m in self.in_flight]
             if not late:
                 continue
             log.warning("%d attempts passed their deadline without an outcome; recording them as lost", len(late))
             await self._record([
                 Finished(self.in_flight[m], None,
-                         f"no outcome from the executor within {self._budget_s(self._timeouts.get(m, 0)):.0f} s "
+                         f"no outcome from the executor within {budget:.0f} s "
                          "(the job's timeout, re-runs and a margin); the attempt is treated as lost",
                          infra_name="AttemptOverdue")
-                for m in late
+                for m, budget in late
             ])
 
     def _exec_job(self, r: dict[str, Any]) -> ExecJob:
@@ -307,7 +305,7 @@ class Dispatcher:
         while not stop.is_set():
             ids = list(self.in_flight)
             now = time.monotonic()
-            overdue = sum(1 for m in ids if self._deadlines.get(m, now) < now)
+            overdue = sum(1 for m in ids if self._deadlines.get(m, (now, 0.0))[0] < now)
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
                     if ids:

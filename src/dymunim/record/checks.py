@@ -3,22 +3,21 @@
 The executor is a separate service (on Cloudflare, or workerd locally) and the job's code ran
 next to the code that produced the outcome, so the recorder trusts nothing about its shape or
 size: each field is checked, the result and log limits are applied again here, and strings are
-made storable (Postgres `jsonb` refuses unpaired UTF-16 surrogates). A bad outcome becomes a
-clear failure of that job alone.
+made storable (Postgres `jsonb` refuses NULs and unpaired UTF-16 surrogates: text meant for people
+gets U+FFFD, a result holding a NUL fails). A bad outcome becomes a clear failure of that job alone.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
-from dymunim.execute.contract import ExecJob, JobError, LogLine, Outcome
+from dymunim.domain import unstorable
+from dymunim.execute.contract import ExecJob, JobError, LogLine, Outcome, dumps
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 MAX_ERROR_TEXT = 65_536
 NOTE_LINES = 2
@@ -30,23 +29,27 @@ def _now() -> str:
 
 
 class _Repairs:
-    __slots__ = ("surrogates",)
+    __slots__ = ("replaced",)
 
     def __init__(self) -> None:
-        self.surrogates = 0
+        self.replaced = 0
 
     def text(self, s: str) -> str:
-        fixed, n = _SURROGATE.subn("\ufffd", s)
-        self.surrogates += n
+        """Text meant for people (logs, errors): NULs and unpaired surrogates become U+FFFD."""
+        fixed, n = _UNSTORABLE.subn("\ufffd", s)
+        self.replaced += n
         return fixed
 
     def deep(self, v: Any) -> Any:
+        """A result's strings: unpaired surrogates become U+FFFD (a NUL fails the result instead)."""
         if isinstance(v, str):
-            return self.text(v)
+            fixed, n = _SURROGATE.subn("\ufffd", v)
+            self.replaced += n
+            return fixed
         if isinstance(v, list):
             return [self.deep(x) for x in v]
         if isinstance(v, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.deep(x) for k, x in v.items()}
+            return {self.deep(k): self.deep(x) for k, x in v.items()}
         return v
 
 
@@ -59,13 +62,6 @@ def _failed(name: str, message: str, duration_ms: float | None, cold: bool | Non
     }
 
 
-def _json_size(v: Any) -> int:
-    try:
-        return len(orjson.dumps(v))
-    except TypeError:  # integers beyond 64 bits: orjson refuses them
-        return len(json.dumps(v).encode())
-
-
 def _number(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 else None
 
@@ -73,8 +69,8 @@ def _number(v: Any) -> float | None:
 def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
     """The outcome to record for `raw` (one parsed outcome object). Never raises.
 
-    `lenient_text`: the line needed the standard library's parser (orjson refused it), so it may
-    hold unpaired surrogates: every string is then scanned and repaired.
+    `lenient_text`: the line needed the standard library's parser (orjson refused it), so the result
+    may hold unpaired surrogates and is repaired (logs and errors are always scanned).
     """
     if not isinstance(raw, dict):
         return _failed("ExecutorProtocolError", f"the executor sent a {type(raw).__name__}, not an outcome object",
@@ -110,7 +106,7 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
     dropped = 0
     markers: list[LogLine] = []
     for line in logs:
-        message = fix.text(line["message"]) if lenient_text else line["message"]
+        message = fix.text(line["message"])
         n = len(message.encode("utf-8", "surrogatepass"))
         if dropped or len(kept) >= max_lines or size + n > max_bytes:
             dropped += 1
@@ -133,15 +129,17 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
             "message": fix.text(error["message"])[:MAX_ERROR_TEXT],
             "stack": fix.text(stack)[:MAX_ERROR_TEXT] if isinstance(stack, str) else None,
         }
-    elif _json_size(result) > job.get("max_result_bytes", 1_048_576):
-        ok = False
+    elif problem := unstorable(result):
+        ok, result = False, None
+        err = {"name": "ResultError", "stack": None, "message": f"result {problem}; remove it"}
+    elif (size := len(dumps(result))) > job.get("max_result_bytes", 1_048_576):
+        ok, result = False, None
         err = {"name": "ResultError", "stack": None,
-               "message": f"result is {_json_size(result)} bytes as JSON, over the limit of "
+               "message": f"result is {size} bytes as JSON, over the limit of "
                           f"{job.get('max_result_bytes')} bytes (max_result_bytes)"}
-        result = None
-    if fix.surrogates:
+    if fix.replaced:
         markers.append({"level": "warn", "at": _now(),
-                        "message": f"[dymunim] replaced {fix.surrogates} unpaired UTF-16 surrogates with U+FFFD: "
-                                   "they are not valid Unicode text and cannot be stored"})
+                        "message": f"[dymunim] replaced {fix.replaced} characters Postgres cannot store (NUL, "
+                                   "unpaired UTF-16 surrogates) with U+FFFD"})
     return {"ok": ok, "result": result if ok else None, "error": err, "logs": kept + markers,
             "logs_truncated": truncated, "duration_ms": duration, "cold": cold}  # type: ignore[typeddict-item]

@@ -8,7 +8,7 @@ cannot overwrite a newer attempt's row.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,6 @@ from dymunim.db.pool import DictPool
 from dymunim.db.queries import q
 from dymunim.execute.contract import JobError, Outcome
 from dymunim.record.policy import RetryPolicy, decide
-from dymunim.submit.spec import has_nul
 
 
 @dataclass(frozen=True)
@@ -53,29 +52,7 @@ class Recorded:
     next_retry_at: datetime | None  # the earliest retry scheduled, so the dispatcher can wake for it
 
 
-def storable(f: Finished) -> Finished:
-    """Postgres cannot store NUL characters: a result with one fails the job with a clear error,
-    and NULs in logs or error text (meant for people) become U+FFFD."""
-    o = f.outcome
-    if o is None:
-        return f
-    if not (has_nul(o["result"]) or has_nul(o["logs"]) or has_nul(o["error"])):
-        return f
-    logs = [{**line, "message": line["message"].replace("\x00", "\ufffd")} for line in o["logs"]]
-    error = o["error"]
-    if error is not None:
-        error = {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in error.items()}  # type: ignore[assignment]
-    if o["ok"] and has_nul(o["result"]):
-        error = {"name": "ResultError", "stack": None,
-                 "message": "result contains a NUL character (\\u0000), which cannot be stored; remove it"}
-        fixed: Outcome = {**o, "ok": False, "result": None, "error": error, "logs": logs}  # type: ignore[typeddict-item]
-        return replace(f, outcome=fixed)
-    fixed = {**o, "logs": logs, "error": error}  # type: ignore[typeddict-item]
-    return replace(f, outcome=fixed)
-
-
 async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) -> Recorded:
-    finished = [storable(f) for f in finished]
     final: list[tuple[Finished, str]] = []
     retry: list[Finished] = []
     dead: list[Finished] = []

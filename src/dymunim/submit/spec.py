@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from dymunim.domain import Language
+from dymunim.domain import Language, unstorable
 
 
 class JobSpec(BaseModel):
@@ -73,45 +72,3 @@ class JobSpec(BaseModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("run_at needs a time zone, e.g. 2026-01-01T12:00:00Z")
         return v
-
-
-def unstorable(value: Any) -> str | None:
-    """Why Postgres jsonb would refuse this JSON value, or None. Said here, per field, instead of
-    surfacing as a database error without a field name."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                return "contains a NUL character (\\u0000) in a string, which Postgres JSON cannot store"
-            if not v.isascii():
-                try:
-                    v.encode()
-                except UnicodeEncodeError:
-                    return ("contains an unpaired UTF-16 surrogate (\\ud800-\\udfff) in a string, which Postgres "
-                            "JSON cannot store; send valid Unicode")
-        elif isinstance(v, float):
-            if not math.isfinite(v):
-                return "contains NaN or Infinity, which JSON does not allow; send a number or null"
-        elif isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return None
-
-
-def has_nul(value: Any) -> bool:
-    """Does any string (or key) inside this JSON value hold a NUL? Postgres jsonb refuses those."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                return True
-        elif isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return False
