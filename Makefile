@@ -8,7 +8,7 @@ WORKER := cloudflare-worker
 WEB := web
 WEB_DIST := src/dymunim/web_dist/index.html
 
-.PHONY: up test install lint typecheck test-worker test-web test-py bench clean
+.PHONY: up test install lint typecheck test-worker test-web test-py bench clean migration-lock
 
 install: $(VENV)/.installed $(WORKER)/node_modules/.installed $(WORKER)/dist/worker.js $(WEB_DIST)
 
@@ -35,6 +35,10 @@ $(WEB_DIST): $(WEB)/node_modules/.installed $(shell find $(WEB)/src $(WEB)/index
 
 up: install
 	$(BIN)/dymunim up
+
+# A new migration goes into src/dymunim/db/migrations/SHA256SUMS (appended; released lines never change).
+migration-lock: $(VENV)/.installed
+	$(BIN)/python -m dymunim.db.migration_lock
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
