@@ -1,4 +1,4 @@
-"""The `dymunim` command: up, dispatch, executor, api, run, migrate."""
+"""The `dymunim` command: up, dispatch, executor, api, run, migrate, openapi."""
 
 from __future__ import annotations
 
@@ -134,6 +134,32 @@ def api(
         log_level="warning",
         access_log=False,
     )
+
+
+def openapi_document() -> str:
+    """The API's OpenAPI document as the web client is generated from it (web/openapi.json).
+
+    Built from the app itself, never from a running server: default settings read from no
+    environment, placeholder addresses (the lifespan that would use them does not run), keys sorted
+    and a trailing newline, so the same code always writes the same bytes.
+    """
+    from dymunim.api.app import create_app
+
+    api_app = create_app(Settings.model_construct(), "postgresql://unused", "http://unused")
+    return json.dumps(api_app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@app.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write the document here instead of stdout")] = None,
+) -> None:
+    """Write the API's OpenAPI document (JSON, sorted keys) without starting a server."""
+    doc = openapi_document()
+    if out is None:
+        sys.stdout.write(doc)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(doc, encoding="utf-8")
 
 
 @app.command()
