@@ -1,31 +1,122 @@
-import { describe, expect, it } from "vitest";
-import { buildUrl, problemOf } from "./api";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiError, createApi, createApiClient, problemOf, queryString } from "./api";
+import { authSnapshot, setToken } from "./auth";
 
-describe("buildUrl", () => {
+/** A fetch that records each request and answers from `reply`. */
+function fakeFetch(reply: (req: Request) => Response | Promise<Response>) {
+  const seen: Request[] = [];
+  const fetch = async (req: Request) => {
+    seen.push(req);
+    return reply(req);
+  };
+  return { seen, api: createApi(createApiClient({ baseUrl: "http://dymunim.test", fetch })) };
+}
+
+const json = (body: unknown, status = 200, type = "application/json") =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": type } });
+
+const problem = (status: number, title: string, detail: string) =>
+  json({ type: "about:blank", title, status, detail }, status, "application/problem+json");
+
+// auth.ts keeps the token in localStorage, which node has not: a Map stands in for it.
+beforeEach(() => {
+  const store = new Map<string, string>();
+  vi.stubGlobal("localStorage", {
+    getItem: (k: string) => store.get(k) ?? null,
+    setItem: (k: string, v: string) => store.set(k, v),
+    removeItem: (k: string) => store.delete(k),
+  });
+  setToken(null);
+});
+afterEach(() => vi.unstubAllGlobals());
+
+describe("queryString", () => {
   it("drops empty parameters", () => {
-    expect(buildUrl("/api/jobs", { status: "failed", q: "", cursor: null, limit: 50 })).toBe(
-      "/api/jobs?status=failed&limit=50",
+    expect(queryString({ status: "failed", q: "", cursor: null, limit: 50, cache_id: undefined })).toBe(
+      "status=failed&limit=50",
     );
-    expect(buildUrl("/api/jobs")).toBe("/api/jobs");
+    expect(queryString({})).toBe("");
   });
 });
 
 describe("problemOf", () => {
-  it("shows the problem's detail", async () => {
-    const res = new Response(JSON.stringify({ title: "Conflict", status: 409, detail: "job 3 is running" }), {
-      status: 409,
-    });
-    const e = await problemOf(res);
+  it("shows the problem's detail", () => {
+    const e = problemOf(409, "Conflict", { title: "Conflict", status: 409, detail: "job 3 is running" });
+    expect(e).toBeInstanceOf(ApiError);
     expect(e.status).toBe(409);
+    expect(e.title).toBe("Conflict");
     expect(e.message).toBe("job 3 is running");
   });
-  it("joins FastAPI validation errors", async () => {
-    const body = { detail: [{ loc: ["body", "payload"], msg: "field required" }] };
-    const e = await problemOf(new Response(JSON.stringify(body), { status: 422 }));
-    expect(e.message).toBe("payload: field required");
+  it("falls back to the text, then the title", () => {
+    expect(problemOf(502, "Bad Gateway", "upstream down").message).toBe("upstream down");
+    expect(problemOf(502, "Bad Gateway", "").message).toBe("Bad Gateway");
+    expect(problemOf(500, "", undefined).message).toBe("HTTP 500");
   });
-  it("falls back to the text", async () => {
-    const e = await problemOf(new Response("upstream down", { status: 502, statusText: "Bad Gateway" }));
-    expect(e.message).toBe("upstream down");
+});
+
+describe("the client", () => {
+  it("sends the stored token, the typed path and the non-empty query", async () => {
+    setToken("s3cret");
+    const { seen, api } = fakeFetch(() => json({ jobs: [], next_cursor: null }));
+    const page = await api.listJobs({ status: "failed", q: "", limit: 20, cursor: null });
+    expect(page).toEqual({ jobs: [], next_cursor: null });
+    const req = seen[0];
+    expect(req.method).toBe("GET");
+    expect(req.url).toBe("http://dymunim.test/api/jobs?status=failed&limit=20");
+    expect(req.headers.get("Authorization")).toBe("Bearer s3cret");
+    expect(req.headers.get("Accept")).toBe("application/json");
+  });
+
+  it("posts a JSON body and fills path parameters", async () => {
+    const { seen, api } = fakeFetch(() => json({ job_id: 7 }, 201));
+    await api.submitJob({ code: "return 1", payload: { a: 1 } }, 30);
+    expect(seen[0].url).toBe("http://dymunim.test/api/jobs?wait=30");
+    expect(seen[0].headers.get("Content-Type")).toBe("application/json");
+    expect(seen[0].headers.get("Authorization")).toBeNull(); // no token stored
+    expect(await seen[0].json()).toEqual({ code: "return 1", payload: { a: 1 } });
+    await api.retryJob(7);
+    expect(seen[1].method).toBe("POST");
+    expect(seen[1].url).toBe("http://dymunim.test/api/jobs/7/retry");
+  });
+
+  it("throws the problem's detail as an ApiError", async () => {
+    const { api } = fakeFetch(() => problem(409, "Conflict", "job 3 is running; cancel it first"));
+    const err = await api.retryJob(3).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(409);
+    expect((err as ApiError).message).toBe("job 3 is running; cancel it first");
+    expect(authSnapshot().needsSignIn).toBe(false);
+  });
+
+  it("asks to sign in on a 401, saying why when a token was rejected", async () => {
+    const { api } = fakeFetch(() => problem(401, "Unauthorized", "the token is not valid"));
+    await expect(api.queues()).rejects.toThrow("the token is not valid");
+    expect(authSnapshot()).toEqual({ needsSignIn: true, message: null }); // no token yet: no error shown
+    setToken("old");
+    await expect(api.queues()).rejects.toThrow(ApiError);
+    expect(authSnapshot()).toEqual({ needsSignIn: true, message: "the token is not valid" });
+  });
+
+  it("checks a new token without the stored one and without the sign-in screen", async () => {
+    setToken("stored");
+    const { seen, api } = fakeFetch(() => problem(401, "Unauthorized", "the token is not valid"));
+    await expect(api.checkToken("typed")).rejects.toThrow("the token is not valid");
+    expect(seen[0].headers.get("Authorization")).toBe("Bearer typed");
+    expect(seen[0].url).toBe("http://dymunim.test/api/jobs?limit=1");
+    expect(authSnapshot().needsSignIn).toBe(false);
+  });
+
+  it("says the server is unreachable, but lets an abort through", async () => {
+    const { api } = fakeFetch(() => {
+      throw new TypeError("fetch failed");
+    });
+    const err = (await api.queues().catch((e: unknown) => e)) as ApiError;
+    expect(err.status).toBe(0);
+    expect(err.message).toMatch(/Cannot reach the dymunim server/);
+
+    const aborted = fakeFetch(() => {
+      throw new DOMException("aborted", "AbortError");
+    });
+    await expect(aborted.api.queues()).rejects.toMatchObject({ name: "AbortError" });
   });
 });

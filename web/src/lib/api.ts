@@ -1,5 +1,11 @@
-// Typed client for the dymunim HTTP API. Errors are `application/problem+json`
-// ({title, status, detail}); `ApiError.message` is the `detail` a person can act on.
+// The client for the dymunim HTTP API, on openapi-fetch: every path, parameter and body is typed by
+// `paths` in api.gen.ts, which `npm run gen:api` writes from web/openapi.json (`dymunim openapi`),
+// so a route the server renames or a parameter it drops fails `npm run typecheck`, not the browser.
+//
+// Errors are `application/problem+json` ({type, title, status, detail}, detail a string; see
+// src/dymunim/api/errors.py); `ApiError.message` is that `detail`, the sentence a person can act on.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { paths } from "./api.gen";
 import { getToken, requireSignIn } from "./auth";
 import type {
   Health,
@@ -12,6 +18,7 @@ import type {
   QueueInfo,
   QueueMessage,
   SavedWorker,
+  SavedWorkerIn,
 } from "./types";
 
 export class ApiError extends Error {
@@ -25,69 +32,87 @@ export class ApiError extends Error {
   }
 }
 
-type Query = Record<string, string | number | boolean | null | undefined>;
-
-export function buildUrl(path: string, query?: Query): string {
+/** Query strings without the empty filters a form leaves behind (undefined, null, ""). */
+export function queryString(query: Record<string, unknown>): string {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query ?? {})) {
+  for (const [k, v] of Object.entries(query)) {
     if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
   }
-  const qs = params.toString();
-  return qs ? `${path}?${qs}` : path;
+  return params.toString();
 }
 
-/** Reads a problem+json body (or any text) into the message shown to the user. */
-export async function problemOf(res: Response): Promise<ApiError> {
-  let title = res.statusText || `HTTP ${res.status}`;
+/** The message shown for a failed answer: its problem's `detail`, else its title, else the text. */
+export function problemOf(status: number, statusText: string, body: unknown): ApiError {
+  let title = statusText || `HTTP ${status}`;
   let detail = "";
-  const text = await res.text().catch(() => "");
-  try {
-    const body = JSON.parse(text) as { title?: string; detail?: unknown };
-    if (body.title) title = body.title;
-    if (typeof body.detail === "string") detail = body.detail;
-    else if (Array.isArray(body.detail)) {
-      // FastAPI validation errors: [{loc, msg}]
-      detail = body.detail
-        .map((d: { loc?: unknown[]; msg?: string }) =>
-          [d.loc?.filter((p) => p !== "body").join("."), d.msg].filter(Boolean).join(": "),
-        )
-        .join("; ");
-    } else if (body.detail != null) detail = JSON.stringify(body.detail);
-  } catch {
-    detail = text.slice(0, 300);
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const p = body as { title?: unknown; detail?: unknown };
+    if (typeof p.title === "string" && p.title) title = p.title;
+    if (typeof p.detail === "string") detail = p.detail;
+    else if (p.detail != null) detail = JSON.stringify(p.detail).slice(0, 300);
+  } else if (typeof body === "string") {
+    detail = body.slice(0, 300);
+  } else if (body != null) {
+    detail = JSON.stringify(body).slice(0, 300);
   }
-  return new ApiError(res.status, title, detail || title);
+  return new ApiError(status, title, detail || title);
 }
 
-export async function request<T>(
-  method: string,
-  path: string,
-  opts: { query?: Query; body?: unknown; auth?: boolean; signal?: AbortSignal } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  const token = getToken();
-  if (token && opts.auth !== false) headers.Authorization = `Bearer ${token}`;
-  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
-  let res: Response;
+/** The stored token on every request that does not bring its own (sign-in checks a new one). */
+const bearer: Middleware = {
+  onRequest({ request }) {
+    const token = getToken();
+    if (token && !request.headers.has("Authorization")) request.headers.set("Authorization", `Bearer ${token}`);
+    return request;
+  },
+};
+
+export interface ClientOptions {
+  /** Where the API is; "" (the default) is the page's own origin. */
+  baseUrl?: string;
+  /** Defaults to the global fetch, looked up on each call (tests replace it). */
+  fetch?: (request: Request) => Promise<Response>;
+}
+
+export function createApiClient(opts: ClientOptions = {}) {
+  const client = createClient<paths>({
+    baseUrl: opts.baseUrl ?? "",
+    fetch: opts.fetch ?? ((request) => globalThis.fetch(request)),
+    headers: { Accept: "application/json" },
+    querySerializer: queryString,
+  });
+  client.use(bearer);
+  return client;
+}
+
+/** What every openapi-fetch call resolves to, whatever its path. */
+interface Answer<D> {
+  data?: D;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Awaits a call: its data, or an ApiError carrying the problem's detail. A 401 shows the sign-in
+ * screen (`signIn: false` for the sign-in check itself). `T` may narrow the generated type where
+ * types.ts still says more than the server's schema (see there); it must stay assignable to it.
+ */
+export async function unwrap<D, T extends D = D>(call: Promise<Answer<D>>, signIn = true): Promise<T> {
+  let answer: Answer<D>;
   try {
-    res = await fetch(buildUrl(path, opts.query), {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: opts.signal,
-    });
+    answer = await call;
   } catch (e) {
     if ((e as Error).name === "AbortError") throw e;
     throw new ApiError(0, "Network error", "Cannot reach the dymunim server. Is `dymunim up` running?");
   }
-  if (!res.ok) {
-    const err = await problemOf(res);
+  const { response } = answer;
+  if (!response.ok) {
+    const err = problemOf(response.status, response.statusText, answer.error);
     // A first visit without a token is no error; a rejected token is worth saying so.
-    if (res.status === 401 && opts.auth !== false) requireSignIn(token ? err.message : null);
+    if (response.status === 401 && signIn) requireSignIn(getToken() ? err.message : null);
     throw err;
   }
-  if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  return answer.data as T;
 }
 
 export interface JobFilters {
@@ -96,39 +121,51 @@ export interface JobFilters {
   q?: string;
 }
 
-export const api = {
-  /** The detailed report (pids, processes) needs the token; the open /health only says up or down. */
-  health: (signal?: AbortSignal) => request<Health>("GET", "/api/health", { signal }),
-  /** Checks a token without touching the stored one (used by the sign-in screen). */
-  checkToken: async (token: string) => {
-    const res = await fetch("/api/jobs?limit=1", { headers: { Authorization: `Bearer ${token}` } });
-    if (!res.ok) throw await problemOf(res);
-  },
-  listJobs: (f: JobFilters & { limit?: number; cursor?: string | null }, signal?: AbortSignal) =>
-    request<JobPage>("GET", "/api/jobs", { query: { ...f }, signal }),
-  getJob: (id: JobId, signal?: AbortSignal) => request<Job>("GET", `/api/jobs/${id}`, { signal }),
-  submitJob: (body: JobSubmit, wait?: number) =>
-    request<Job>("POST", "/api/jobs", { body, query: { wait } }),
-  retryJob: (id: JobId) => request<Job>("POST", `/api/jobs/${id}/retry`),
-  cancelJob: (id: JobId) => request<Job>("POST", `/api/jobs/${id}/cancel`),
-  metrics: (rangeMinutes: number, signal?: AbortSignal) =>
-    request<Metrics>("GET", "/api/metrics", { query: { range_minutes: rangeMinutes }, signal }),
-  queues: (signal?: AbortSignal) => request<{ queues: QueueInfo[] }>("GET", "/api/queues", { signal }),
-  queueMessages: (name: string, limit = 20) =>
-    request<{ messages: QueueMessage[] }>("GET", `/api/queues/${encodeURIComponent(name)}/messages`, {
-      query: { limit },
-    }),
-  deadLetters: (signal?: AbortSignal) =>
-    request<{ messages: QueueMessage[] }>("GET", "/api/dead-letters", { signal }),
-  replayDeadLetter: (msgId: number) =>
-    request<{ job_id: JobId }>("POST", `/api/dead-letters/${msgId}/replay`),
-  replayAllDeadLetters: () => request<{ replayed: number }>("POST", "/api/dead-letters/replay-all"),
-  purgeDeadLetters: () =>
-    request<{ purged: number }>("DELETE", "/api/dead-letters", { query: { confirm: true } }),
-  listWorkers: () => request<{ workers: SavedWorker[] }>("GET", "/api/workers"),
-  saveWorker: (body: { name: string; code: string; cache_id?: string }) =>
-    request<SavedWorker>("POST", "/api/workers", { body }),
-};
+export function createApi(client = createApiClient()) {
+  return {
+    /** The detailed report (pids, processes) needs the token; the open /health only says up or down. */
+    health: (signal?: AbortSignal): Promise<Health> => unwrap(client.GET("/api/health", { signal })),
+    /** Checks a token without touching the stored one (used by the sign-in screen). */
+    checkToken: async (token: string): Promise<void> => {
+      await unwrap(
+        client.GET("/api/jobs", {
+          params: { query: { limit: 1 } },
+          headers: { Authorization: `Bearer ${token}` },
+        }),
+        false,
+      );
+    },
+    listJobs: (
+      f: JobFilters & { limit?: number; cursor?: string | null },
+      signal?: AbortSignal,
+    ): Promise<JobPage> => unwrap(client.GET("/api/jobs", { params: { query: f }, signal })),
+    getJob: (id: JobId, signal?: AbortSignal): Promise<Job> =>
+      unwrap(client.GET("/api/jobs/{job_id}", { params: { path: { job_id: id } }, signal })),
+    submitJob: (body: JobSubmit, wait?: number): Promise<Job> =>
+      unwrap(client.POST("/api/jobs", { body, params: { query: { wait } } })),
+    retryJob: (id: JobId): Promise<Job> =>
+      unwrap(client.POST("/api/jobs/{job_id}/retry", { params: { path: { job_id: id } } })),
+    cancelJob: (id: JobId): Promise<Job> =>
+      unwrap(client.POST("/api/jobs/{job_id}/cancel", { params: { path: { job_id: id } } })),
+    metrics: (rangeMinutes: number, signal?: AbortSignal): Promise<Metrics> =>
+      unwrap(client.GET("/api/metrics", { params: { query: { range_minutes: rangeMinutes } }, signal })),
+    queues: (signal?: AbortSignal): Promise<{ queues: QueueInfo[] }> =>
+      unwrap(client.GET("/api/queues", { signal })),
+    queueMessages: (name: string, limit = 20): Promise<{ messages: QueueMessage[] }> =>
+      unwrap(client.GET("/api/queues/{name}/messages", { params: { path: { name }, query: { limit } } })),
+    deadLetters: (signal?: AbortSignal): Promise<{ messages: QueueMessage[] }> =>
+      unwrap(client.GET("/api/dead-letters", { signal })),
+    replayDeadLetter: (msgId: number) =>
+      unwrap(client.POST("/api/dead-letters/{msg_id}/replay", { params: { path: { msg_id: msgId } } })),
+    replayAllDeadLetters: () => unwrap(client.POST("/api/dead-letters/replay-all")),
+    purgeDeadLetters: () =>
+      unwrap(client.DELETE("/api/dead-letters", { params: { query: { confirm: true } } })),
+    listWorkers: (): Promise<{ workers: SavedWorker[] }> => unwrap(client.GET("/api/workers")),
+    saveWorker: (body: SavedWorkerIn): Promise<SavedWorker> => unwrap(client.POST("/api/workers", { body })),
+  };
+}
+
+export const api = createApi();
 
 /** Query keys in one place, so live updates and pages agree on them. */
 export const keys = {

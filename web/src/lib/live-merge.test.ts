@@ -5,6 +5,7 @@ import type { Job, LiveEvent } from "./types";
 function job(id: number, over: Partial<Job> = {}): Job {
   return {
     job_id: id,
+    job_type: "dynamic_worker",
     status: "queued",
     payload: {},
     result: null,

@@ -1,4 +1,14 @@
-// The API's JSON shapes, as the control plane reads them (see DESIGN.md, "The control plane").
+// The API's JSON shapes, named for the UI. Each comes from the server's OpenAPI document
+// (web/openapi.json, written by `dymunim openapi`; api.gen.ts, written from it by `npm run gen:api`;
+// `make api-client` does both). This file only gives them the names the components use, so a
+// regenerated client changes this one file, if any. Only what the document cannot say is written
+// here by hand, each marked with why.
+import type { components, paths } from "./api.gen";
+
+type Schemas = components["schemas"];
+
+/** `T` with some fields said more precisely than the server's schema says them today. */
+type Narrow<T, Fields extends { [K in keyof T]?: unknown }> = Omit<T, keyof Fields> & Fields;
 
 export const JOB_STATUSES = [
   "queued",
@@ -9,127 +19,69 @@ export const JOB_STATUSES = [
   "dead",
   "cancelled",
 ] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+/** The filter of GET /api/jobs lists the statuses (Job.status is still a plain string there). */
+export type JobStatus = NonNullable<NonNullable<paths["/api/jobs"]["get"]["parameters"]["query"]>["status"]>;
+
+// JOB_STATUSES is the list the UI iterates; the compiler holds it equal to the server's statuses.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const statusesMatch: Same<(typeof JOB_STATUSES)[number], JobStatus> = true;
+void statusesMatch;
 
 export type JobId = number;
 
+/** Hand-written: the server types `error` as any JSON. */
 export interface JobError {
   name?: string;
   message?: string;
-  stack?: string;
+  stack?: string | null;
 }
 
+/** Hand-written: the server types `execution_logs` as a list of any JSON. */
 export interface LogLine {
   level: string;
   at: string | number;
   message: string;
 }
 
-export interface JobEvent {
-  event_id: number;
-  from_status: string | null;
-  to_status: string;
-  attempt: number;
-  at: string;
-  detail: unknown;
-}
-
-export interface Job {
-  job_id: JobId;
-  status: JobStatus;
-  payload: unknown;
-  result: unknown;
-  error: JobError | null;
-  code: string;
-  code_hash: string;
-  language: string;
-  worker_id: string | null;
-  cache_id: string | null;
-  execution_logs: LogLine[];
-  logs_truncated: boolean;
-  attempts: number;
-  max_attempts: number;
-  timeout_ms: number;
-  retry_on_error: boolean;
-  idempotency_key: string | null;
-  trace_id: string | null;
-  msg_id: number | null;
-  run_at: string | null;
-  created_at: string;
-  updated_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  cold_start: boolean | null;
-  events?: JobEvent[] | null;
-  attempt_history?: JobAttempt[] | null;
-}
+export type JobEvent = Narrow<Schemas["JobEvent"], { from_status: JobStatus | null; to_status: JobStatus }>;
 
 /** One finished (or lost) attempt of a job. */
-export interface JobAttempt {
-  attempt: number;
-  outcome: "succeeded" | "failed" | "retrying" | "dead" | "lost";
-  started_at: string | null;
-  finished_at: string;
-  duration_ms: number | null;
-  cold_start: boolean | null;
-  error: JobError | null;
-}
+export type JobAttempt = Narrow<
+  Schemas["JobAttempt"],
+  { outcome: "succeeded" | "failed" | "retrying" | "dead" | "lost"; error?: JobError | null }
+>;
 
-export interface JobPage {
-  jobs: Job[];
-  next_cursor: string | null;
-}
+export type Job = Narrow<
+  Schemas["Job"],
+  {
+    status: JobStatus;
+    error?: JobError | null;
+    execution_logs: LogLine[];
+    events?: JobEvent[] | null;
+    attempt_history?: JobAttempt[] | null;
+  }
+>;
 
-export interface JobSubmit {
-  code: string;
-  payload: unknown;
-  cache_id?: string;
-  timeout_ms?: number;
-  max_attempts?: number;
-  idempotency_key?: string;
-}
+export type JobPage = Narrow<Schemas["JobPage"], { jobs: Job[] }>;
 
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+/** The body of POST /api/jobs. */
+export type JobSubmit = Schemas["JobSpec"];
 
-export interface Metrics {
-  counts: Partial<Record<JobStatus, number>>;
-  total: number;
-  success_rate: number | null;
-  throughput: { minute: string; succeeded: number; failed: number }[];
-  queue_wait_ms: Percentiles;
-  exec_ms: Percentiles;
-  cold: { cold: number; warm: number; cold_p50_ms: number | null; warm_p50_ms: number | null };
-  top_failing: { cache_id: string | null; failures: number }[];
-}
+export type Percentiles = Schemas["Percentiles"];
 
-export interface QueueInfo {
-  queue_name: string;
-  queue_length: number;
-  newest_msg_age_sec: number | null;
-  oldest_msg_age_sec: number | null;
-  total_messages: number;
-}
+export type Metrics = Narrow<Schemas["Metrics"], { counts: Partial<Record<JobStatus, number>> }>;
 
-export interface QueueMessage {
-  msg_id: number;
-  read_ct: number;
-  enqueued_at: string;
-  vt: string;
-  message: unknown;
-}
+export type QueueInfo = Schemas["QueueInfo"];
 
-export interface SavedWorker {
-  worker_id: string;
-  name: string;
-  code: string;
-  cache_id: string | null;
-  created_at: string;
-}
+export type QueueMessage = Schemas["Message"];
+
+export type SavedWorker = Narrow<Schemas["Worker"], { recent_jobs?: Job[] | null }>;
+
+/** The body of POST /api/workers. */
+export type SavedWorkerIn = Schemas["WorkerIn"];
+
+// Hand-written: GET /api/health answers a free-form object in the schema (new checks appear as new
+// keys), so its shape is written here.
 
 export interface ExecutorProcess {
   index: number;
@@ -156,8 +108,9 @@ export interface DispatcherAlive {
   last_seen: string;
 }
 
-/** GET /api/health (token): every check with its detail. New checks appear as new keys. */
-export interface Health {
+/** GET /api/health (token): every check with its detail. New checks appear as new keys. (A type, not
+ * an interface, so it stays assignable to the schema's free-form object.) */
+export type Health = {
   ok: boolean;
   checks: {
     database?: HealthCheck;
@@ -166,9 +119,9 @@ export interface Health {
     postgres?: HealthCheck & { restarts?: number; last_restart_at?: string | null };
     [name: string]: HealthCheck | undefined;
   };
-}
+};
 
-/** One line of the /api/events stream. */
+/** Hand-written: one line of the /api/events stream (server-sent events are not in the schema). */
 export interface LiveEvent {
   event_id: number;
   job_id: JobId;
