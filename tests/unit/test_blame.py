@@ -154,6 +154,12 @@ async def test_run_one_moves_a_killed_job_to_another_process() -> None:
     assert pool.isolates == [(1, isolate_key(job("a", "c")))], "warm where it finally ran"
 
 
+async def test_run_one_notes_no_isolate_for_one_off_code() -> None:
+    pool = FakePool()
+    assert result(await run_one(pool, job("a"))) == "a@0"  # type: ignore[arg-type]
+    assert pool.calls == [(0, "/load", ["a"])] and pool.isolates == []
+
+
 async def test_run_one_quarantines_after_two_strikes_and_an_innocent_job_still_succeeds() -> None:
     pool = FakePool(kills={(0, "a"), (1, "a")})
     assert result(await run_one(pool, job("a"))) == "a@-1"  # type: ignore[arg-type]

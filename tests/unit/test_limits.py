@@ -224,3 +224,27 @@ async def test_without_a_token_the_client_address_is_the_key(clock: Clock) -> No
     assert (await call(ctx, http(client=("10.0.0.1", 2))))[0]["status"] == 429, "same address, other port"
     assert (await call(ctx, http(client=("10.0.0.2", 1))))[0]["status"] == 200
     assert (await call(ctx, http(client=None)))[0]["status"] == 200
+
+
+async def test_a_client_that_disconnects_mid_body_reaches_the_app_with_what_it_sent() -> None:
+    got: list[Message] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        got.extend([await receive(), await receive()])
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    incoming: list[Message] = [{"type": "http.request", "body": b"12", "more_body": True}, {"type": "http.disconnect"}]
+    await BodyLimit(app, 10)(http(), receive, None)  # type: ignore[arg-type]
+    assert [m["type"] for m in got] == ["http.request", "http.disconnect"] and got[0]["body"] == b"12"
+
+
+async def test_request_context_passes_other_scopes_untouched() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    await RequestContext(app, RateLimiter(1, 1))({"type": "websocket"}, None, None)  # type: ignore[arg-type]
+    assert seen == ["websocket"]
