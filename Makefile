@@ -44,10 +44,35 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The web client's types come from the server's OpenAPI document: `dymunim openapi` writes it from the
+# app itself (no server), openapi-typescript turns it into web/src/lib/api.gen.ts; both are checked in.
+# `make api-client` regenerates both after a route or model changes; `make api-client-check` (part of
+# test-web) fails when a checked-in file differs from a fresh generation.
+API_DOC := $(WEB)/openapi.json
+.PHONY: api-client api-client-check
+
+api-client: $(VENV)/.installed $(WEB)/node_modules/.installed
+	$(BIN)/dymunim openapi --out $(API_DOC)
+	cd $(WEB) && npm run --silent gen:api
+
+api-client-check: $(VENV)/.installed $(WEB)/node_modules/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(BIN)/dymunim openapi --out "$$tmp/openapi.json" && \
+	  if ! diff -u $(API_DOC) "$$tmp/openapi.json" > "$$tmp/diff"; then \
+	    head -n 80 "$$tmp/diff"; \
+	    echo "$(API_DOC) differs from the server's OpenAPI document: run 'make api-client' and commit" \
+	      "$(API_DOC) and $(WEB)/src/lib/api.gen.ts" >&2; exit 1; \
+	  fi && \
+	  if ! (cd $(WEB) && npm run --silent check:api) > "$$tmp/check" 2>&1; then \
+	    cat "$$tmp/check"; \
+	    echo "$(WEB)/src/lib/api.gen.ts differs from what $(API_DOC) generates: run 'make api-client' and commit" >&2; \
+	    exit 1; \
+	  fi
+
 test-worker: install
 	cd $(WORKER) && npm run typecheck && npm test
 
-test-web: install
+test-web: install api-client-check
 	cd $(WEB) && npm run typecheck && npm test
 
 # The browser tests drive Debian's chromium (never a downloaded browser): install it when missing.
