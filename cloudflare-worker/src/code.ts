@@ -1,5 +1,6 @@
 /** Turning the user's code into the `job.js` module, and mapping start-up failures back to the user's lines. */
 
+import type { JobError } from "./contract.gen";
 import { USER_MODULE } from "./sandbox";
 
 /** A top-level `import …` / `export …` statement (not `import(` or `import.meta`). */
@@ -28,19 +29,13 @@ export async function sha256hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  stack: string;
-}
-
 /**
  * The Worker Loader rejects a call into a worker that cannot start with e.g.
  *   "Failed to start Worker:\nUncaught SyntaxError: Unexpected token ';'\n  at job.js:2:10"
  * Returns {name, message, stack} with the location in the user's own line/column,
  * or null when the text is not such a start-up failure.
  */
-export function startupError(text: string, mod: UserModule): ErrorInfo | null {
+export function startupError(text: string, mod: UserModule): JobError | null {
   if (!text.includes("Failed to start Worker")) return null;
   const m = /Uncaught (?:\(in promise\) )?([A-Za-z_$][\w$]*): ([^\n]*)(?:\n\s*at ([^\n]*?):(\d+):(\d+))?/.exec(text);
   if (!m) {

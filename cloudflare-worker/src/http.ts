@@ -1,5 +1,7 @@
 /** JSON responses and bearer-token authentication. */
 
+import type { Problem } from "./contract.gen";
+
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return jsonText(JSON.stringify(body), status, headers);
 }
@@ -12,7 +14,8 @@ export function jsonText(text: string, status = 200, headers: Record<string, str
 }
 
 export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return json({ error: message }, status, headers);
+  const body: Problem = { error: message };
+  return json(body, status, headers);
 }
 
 async function sha256(text: string): Promise<Uint8Array> {

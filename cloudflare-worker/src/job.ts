@@ -1,26 +1,21 @@
-/** The `Job` request type and its validation (a bad field is a 400 naming the field). */
+/**
+ * The `Job` request and its validation (a bad field is a 400 naming the field).
+ *
+ * The shape and its limits come from the contract's JSON Schema, through the generated
+ * `contract.gen.ts` (`make contract`); this checks them by hand, and fills in the defaults.
+ */
 
-export interface Job {
-  code: string;
-  payload: unknown;
-  cache_id: string | null;
-  timeout_ms: number;
-  max_log_lines: number;
-  max_log_bytes: number;
-  max_result_bytes: number;
-  trace_id: string | null;
-  job_id: number | null;
-  attempt: number | null;
-}
+import {
+  CACHE_ID_MAX_LENGTH,
+  CACHE_ID_MIN_LENGTH,
+  CACHE_ID_PATTERN,
+  JOB_DEFAULTS,
+  JOB_MINIMUMS,
+  type Job as JobRequest,
+} from "./contract.gen";
 
-export const DEFAULTS = {
-  timeout_ms: 30_000,
-  max_log_lines: 1000,
-  max_log_bytes: 65_536,
-  max_result_bytes: 1_048_576,
-} as const;
-
-export const MAX_CACHE_ID_LENGTH = 256;
+/** A Job as received, with every absent field filled in (limits take their defaults, the rest null). */
+export type Job = Required<JobRequest>;
 
 export class BadRequest extends Error {}
 
@@ -28,9 +23,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function limit(o: Record<string, unknown>, key: keyof typeof DEFAULTS, path: string, min: number): number {
+/** Absent or null: the default. Fractions are floored. */
+function limit(o: Record<string, unknown>, key: keyof typeof JOB_DEFAULTS, path: string): number {
   const v = o[key];
-  if (v === undefined || v === null) return DEFAULTS[key];
+  if (v === undefined || v === null) return JOB_DEFAULTS[key];
+  const min = JOB_MINIMUMS[key];
   if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
     throw new BadRequest(`${path}${key} must be a number >= ${min}`);
   }
@@ -54,20 +51,25 @@ function optNumber(o: Record<string, unknown>, key: string, path: string): numbe
 /** `path` prefixes field names in error messages, e.g. "jobs[3]." */
 export function parseJob(v: unknown, path = "", requireCacheId = false): Job {
   if (!isObject(v)) throw new BadRequest(path ? `${path.slice(0, -1)} must be a JSON object` : "body must be a JSON object");
+  // Lenient where the schema is not (it wants code non-empty, limits integers): empty code runs as
+  // an empty function body, a null limit is its default, a fraction is floored.
   if (typeof v.code !== "string") throw new BadRequest(`${path}code must be a string`);
   const cache_id = optString(v, "cache_id", path);
-  if (cache_id !== null && (cache_id.length === 0 || cache_id.length > MAX_CACHE_ID_LENGTH)) {
-    throw new BadRequest(`${path}cache_id must be 1..${MAX_CACHE_ID_LENGTH} characters`);
+  if (cache_id !== null && (cache_id.length < CACHE_ID_MIN_LENGTH || cache_id.length > CACHE_ID_MAX_LENGTH)) {
+    throw new BadRequest(`${path}cache_id must be ${CACHE_ID_MIN_LENGTH}..${CACHE_ID_MAX_LENGTH} characters`);
+  }
+  if (cache_id !== null && !CACHE_ID_PATTERN.test(cache_id)) {
+    throw new BadRequest(`${path}cache_id must match ${CACHE_ID_PATTERN.source}`);
   }
   if (requireCacheId && cache_id === null) throw new BadRequest(`${path}cache_id must be a non-empty string for /get`);
   return {
     code: v.code,
     payload: v.payload === undefined ? null : v.payload,
     cache_id,
-    timeout_ms: limit(v, "timeout_ms", path, 1),
-    max_log_lines: limit(v, "max_log_lines", path, 0),
-    max_log_bytes: limit(v, "max_log_bytes", path, 0),
-    max_result_bytes: limit(v, "max_result_bytes", path, 0),
+    timeout_ms: limit(v, "timeout_ms", path),
+    max_log_lines: limit(v, "max_log_lines", path),
+    max_log_bytes: limit(v, "max_log_bytes", path),
+    max_result_bytes: limit(v, "max_result_bytes", path),
     trace_id: optString(v, "trace_id", path),
     job_id: optNumber(v, "job_id", path),
     attempt: optNumber(v, "attempt", path),

@@ -9,11 +9,11 @@
  * the Outcome JSON itself. A malformed answer fails that one job, never its neighbours.
  */
 
-import type { ErrorInfo } from "./code";
+import { LOG_LEVEL_VALUES, type JobError, type LogLevel, type LogLine, type Outcome } from "./contract.gen";
 import type { Job } from "./job";
 
 const encoder = new TextEncoder();
-const LEVELS = new Set(["log", "info", "warn", "error", "debug"]);
+const LEVELS: ReadonlySet<unknown> = new Set(LOG_LEVEL_VALUES);
 const MAX_ERROR_NAME = 200;
 const MAX_ERROR_MESSAGE = 16_384;
 const MAX_ERROR_STACK = 32_768;
@@ -21,12 +21,6 @@ const MAX_ERROR_STACK = 32_768;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 /** A lone surrogate, raw or as a JSON escape (JSON.stringify escapes lone ones since ES2019). */
 const SURROGATE_HINT = /[\uD800-\uDFFF]|\\u[dD][89abAB]/;
-
-export interface LogLine {
-  level: string;
-  at: string;
-  message: string;
-}
 
 /** Counts what had to be made storable, for the note in the logs. */
 interface Repairs {
@@ -57,7 +51,11 @@ function deepWellFormed(v: unknown, fix: Repairs): unknown {
 
 export class ProtocolError extends Error {}
 
-function errorInfo(v: unknown, fix: Repairs): ErrorInfo {
+function isLevel(v: unknown): v is LogLevel {
+  return LEVELS.has(v);
+}
+
+function errorInfo(v: unknown, fix: Repairs): JobError {
   if (v === null || typeof v !== "object") throw new ProtocolError("error is not an object");
   const e = v as Record<string, unknown>;
   if (typeof e.name !== "string" || typeof e.message !== "string") {
@@ -96,7 +94,7 @@ function logLines(v: unknown, job: Job, droppedInside: unknown, fix: Repairs): {
     }
     bytes += size;
     logs.push({
-      level: typeof line.level === "string" && LEVELS.has(line.level) ? line.level : "log",
+      level: isLevel(line.level) ? line.level : "log",
       at: typeof line.at === "string" && ISO_RE.test(line.at) ? line.at : new Date().toISOString(),
       message,
     });
@@ -112,18 +110,19 @@ function marker(job: Job, dropped: number): LogLine {
   };
 }
 
-function outcomeText(ok: boolean, resultJson: string, error: ErrorInfo | null, logs: LogLine[], truncated: boolean,
-                     durationMs: number, cold: boolean): string {
+/** The Outcome's JSON, written here (not by JSON.stringify of an object) so `resultJson` goes in as checked. */
+function outcomeText(ok: Outcome["ok"], resultJson: string, error: Outcome["error"], logs: Outcome["logs"],
+                     truncated: Outcome["logs_truncated"], durationMs: Outcome["duration_ms"], cold: Outcome["cold"]): string {
   return `{"ok":${ok},"result":${resultJson},"error":${error === null ? "null" : JSON.stringify(error)},` +
     `"logs":${logs.length === 0 ? "[]" : JSON.stringify(logs)},"logs_truncated":${truncated},` +
     `"duration_ms":${durationMs},"cold":${cold}}`;
 }
 
-export function failedOutcome(error: ErrorInfo, durationMs: number, cold: boolean): string {
+export function failedOutcome(error: JobError, durationMs: number, cold: boolean): string {
   return outcomeText(false, "null", error, [], false, durationMs, cold);
 }
 
-function fail(name: string, message: string): ErrorInfo {
+function fail(name: string, message: string): JobError {
   return { name, message, stack: `${name}: ${message}` };
 }
 
@@ -143,7 +142,7 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
     const { logs, dropped } = logLines(a.logs, job, a.dropped, fix);
     let ok = a.ok;
     let resultJson = "null";
-    let error: ErrorInfo | null = null;
+    let error: JobError | null = null;
     if (ok) {
       if (typeof a.result !== "string") throw new ProtocolError("result is not JSON text");
       resultJson = a.result;

@@ -8,7 +8,7 @@
  * the boundary and writes the Outcome JSON, adding "duration_ms" and "cold".
  */
 
-import { type ErrorInfo, sha256hex, startupError, toUserModule, type UserModule, WRAP_HEADER } from "./code";
+import { sha256hex, startupError, toUserModule, type UserModule, WRAP_HEADER } from "./code";
 import type { Job } from "./job";
 import { acceptAnswer, failedOutcome } from "./outcome";
 import { buildModules, DYNAMIC_COMPAT_DATE, DYNAMIC_COMPAT_FLAGS, MAIN_MODULE } from "./sandbox";

@@ -501,6 +501,9 @@ test("400 for bad bodies, 404 for unknown routes", async () => {
     ["/load", JSON.stringify({ code: "", trace_id: 5 }), /trace_id/],
     ["/load", JSON.stringify({ code: "", job_id: "x" }), /job_id/],
     ["/get", JSON.stringify({ code: "", cache_id: "" }), /cache_id/],
+    // The contract's limits (contract.schema.json, the public API's too): 200 characters of [A-Za-z0-9_.:-].
+    ["/get", JSON.stringify({ code: "", cache_id: "x".repeat(201) }), /cache_id must be 1\.\.200 characters/],
+    ["/batch", JSON.stringify({ jobs: [{ code: "", cache_id: "a b" }] }), /jobs\[0\]\.cache_id must match/],
     ["/batch", JSON.stringify({}), /jobs/],
     ["/batch", JSON.stringify({ jobs: [{ code: "" }, { code: 1 }] }), /jobs\[1\]\.code/],
   ];
