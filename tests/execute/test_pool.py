@@ -120,6 +120,8 @@ def test_contract_auth_and_bad_bodies(executor: Executor) -> None:
         assert c.post("/load", json={"payload": 1}).status_code == 400
         assert c.post("/batch", json={"jobs": "no"}).status_code == 400
         assert c.post("/get", json={"code": "return 1"}).status_code == 400
+        bad = c.post("/batch", json={"jobs": [{"code": "return 1"}, {"code": "return 1", "timeout_ms": 0}]})
+        assert (bad.status_code, bad.json()) == (400, {"error": "jobs[1].timeout_ms must be bigger than or equal to 1"})
     health = executor.health()
     assert health["ok"] and {"pid", "port", "in_flight", "restarts", "rss_mb"} <= set(health["processes"][0])
 

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dymunim.execute.contract import Outcome, dumps
+from dymunim.execute.contract import JOB_DEFAULTS, Outcome
 from dymunim.execute.pool import KillReason, Pool, ProcessKilled, Slot
+from dymunim.jsonbytes import dumps
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ QUARANTINE_AFTER = 2
 
 
 def culprit_outcome(reason: KillReason, job: dict[str, Any], max_rss_mb: int, duration_ms: float) -> Outcome:
-    timeout = int(job.get("timeout_ms") or 30_000)
+    timeout = int(job.get("timeout_ms") or JOB_DEFAULTS["timeout_ms"])
     if reason == "memory":
         error = {
             "name": "OutOfMemoryError",
@@ -56,7 +57,7 @@ async def run_one(
     """Runs one job and returns its Outcome as JSON bytes. `raw`: the job's JSON as received, sent on untouched."""
     avoid = set(avoid or ())
     path = "/get" if job.get("cache_id") else "/load"
-    timeout = int(job.get("timeout_ms") or 30_000)
+    timeout = int(job.get("timeout_ms") or JOB_DEFAULTS["timeout_ms"])
     body = dumps(job) if raw is None else raw
     while strikes < QUARANTINE_AFTER:
         slot = pool.pick(job.get("cache_id"), avoid)
@@ -150,7 +151,7 @@ async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: byt
             answered.add(got[0])
             emit(idx[got[0]], got[1])
 
-        timeout = min(int(j.get("timeout_ms") or 30_000) for j in sub)
+        timeout = min(int(j.get("timeout_ms") or JOB_DEFAULTS["timeout_ms"]) for j in sub)
         killed = False
         try:
             body = raw if whole and raw is not None else dumps({"jobs": sub})

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import orjson
 
-from dymunim.execute.contract import ExecJob, ExecutorUnavailable, dumps
+from dymunim.execute.contract import JOB_DEFAULTS, ExecJob, ExecutorUnavailable
+from dymunim.jsonbytes import dumps, loads_flagged
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +30,9 @@ class BatchEnd:
 
 
 def parse_line(line: bytes) -> tuple[Any, bool]:
-    """(value, lenient): orjson; the standard library for what orjson refuses (integers over 64 bits,
-    unpaired surrogates), and then `lenient` says its strings must be checked."""
-    try:
-        return orjson.loads(line), False
-    except orjson.JSONDecodeError:
-        return json.loads(line), True
+    """(value, lenient): `lenient` says the standard library parsed it (orjson refused it: unpaired
+    surrogates), so its strings must be checked. NaN and Infinity are read, as ever."""
+    return loads_flagged(line, constants=True)
 
 
 class ExecutorClient:
@@ -67,7 +63,8 @@ class ExecutorClient:
         refused the whole call (down, 5xx, 401, a 4xx contract error): then none of them ran.
         """
         seen: set[int] = set()
-        longest_s = max((j.get("timeout_ms", 30_000) for j in jobs), default=30_000) / 1000
+        default_ms = JOB_DEFAULTS["timeout_ms"]
+        longest_s = max((j.get("timeout_ms", default_ms) for j in jobs), default=default_ms) / 1000
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=longest_s + _SLACK_S)
         url = f"{self.base_url}/batch"
         error: str | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -12,12 +11,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from dymunim.execute.blame import run_batch, run_one
+from dymunim.execute.contract import ContractError, validator
 from dymunim.execute.pool import Pool, WorkerRefused
 from dymunim.execute.workerd import default_worker_dir
+from dymunim.jsonbytes import loads
 from dymunim.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,17 +33,10 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _job_error(job: Any) -> str | None:
-    if not isinstance(job, dict):
-        return "each job must be a JSON object"
-    if not isinstance(job.get("code"), str) or not job["code"]:
-        return "code must be a non-empty string"
-    if job.get("cache_id") is not None and not isinstance(job["cache_id"], str):
-        return "cache_id must be a string or null"
-    t = job.get("timeout_ms")
-    if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t <= 0):
-        return "timeout_ms must be a positive integer"
-    return None
+# Requests are checked against the contract's JSON Schema (compiled once, here): a bad field is a 400
+# naming it, e.g. "jobs[3].timeout_ms must be bigger than or equal to 1".
+_check_job = validator("Job")
+_check_batch = validator("BatchRequest")
 
 
 @web.middleware
@@ -58,18 +51,6 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
         return resp
     except WorkerRefused as exc:
         return _problem(502, str(exc))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def loads(raw: bytes) -> Any:
-    """orjson; the standard library for integers over 64 bits, which orjson refuses. NaN/Infinity are not JSON."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw, parse_constant=_reject_constant)
 
 
 async def _body(request: web.Request) -> tuple[Any, bytes]:
@@ -93,8 +74,10 @@ async def health(request: web.Request) -> web.Response:
 
 async def single(request: web.Request) -> web.Response:
     job, raw = await _body(request)
-    if err := _job_error(job):
-        return _problem(400, err)
+    try:
+        _check_job(job)
+    except ContractError as exc:
+        return _problem(400, str(exc))
     if request.path == "/get" and not job.get("cache_id"):
         return _problem(400, "cache_id is required for /get")
     if request.path == "/load":
@@ -107,12 +90,11 @@ async def single(request: web.Request) -> web.Response:
 async def batch(request: web.Request) -> web.StreamResponse:
     """NDJSON, one `{"index": i, …Outcome}` line per job as soon as it finishes (the Worker's contract)."""
     body, raw = await _body(request)
-    jobs = body.get("jobs") if isinstance(body, dict) else None
-    if not isinstance(jobs, list):
-        return _problem(400, 'body must be {"jobs": [...]}')
-    for i, job in enumerate(jobs):
-        if err := _job_error(job):
-            return _problem(400, f"jobs[{i}]: {err}")
+    try:
+        _check_batch(body)
+    except ContractError as exc:
+        return _problem(400, str(exc))
+    jobs = body["jobs"]
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     await resp.prepare(request)
     pending: list[bytes] = []
