@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, NewType, get_args
+from enum import StrEnum
+from typing import Any, Literal, NewType
 
 JobId = NewType("JobId", int)
 MsgId = NewType("MsgId", int)
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "retrying", "dead", "cancelled"]
-JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
-TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "dead", "cancelled"})
 
+class JobStatus(StrEnum):
+    """A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006); a test
+    compares the two."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRYING = "retrying"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+TERMINAL: frozenset[JobStatus] = frozenset(
+    {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED})
+
+# How an attempt ended: the status it led to, or `lost` (no answer; the message came back).
+AttemptOutcome = Literal["succeeded", "failed", "retrying", "dead", "lost"]
+LogLevel = Literal["log", "info", "warn", "error", "debug"]
 Language = Literal["javascript"]
 
-JOBS_QUEUE = "jobs"
-DLQ_QUEUE = "jobs_dlq"
 JOB_EVENTS_CHANNEL = "dymunim_jobs"
+
+# Dispatchers report at least this often; health trusts a dispatcher seen within three periods.
+DISPATCHER_REPORT_S = 5.0
 
 
 def unstorable(value: Any) -> str | None:

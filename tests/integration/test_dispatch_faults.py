@@ -24,6 +24,7 @@ from dymunim.execute.client import ExecutorClient
 from dymunim.execute.contract import Outcome
 from dymunim.record.outcomes import Finished
 from dymunim.settings import Settings
+from dymunim.store.models import Claimed
 from dymunim.submit.jobs import submit_jobs
 from dymunim.submit.spec import JobSpec
 
@@ -61,7 +62,7 @@ def silent_executor() -> Iterator[str]:
     srv.close()
 
 
-async def _claimed(pool: DictPool, d: Dispatcher, n: int) -> list[dict[str, Any]]:
+async def _claimed(pool: DictPool, d: Dispatcher, n: int) -> list[Claimed]:
     rows = await d._claim(n)
     assert len(rows) == n
     for r in rows:
@@ -88,15 +89,15 @@ def test_an_outcome_postgres_refuses_fails_only_its_own_job(pg_dsn: str) -> None
                 subs = await submit_jobs(conn, [JobSpec(code="return 1") for _ in range(3)], settings)
             d = Dispatcher(settings, pg_dsn, pool, executor)
             rows = await _claimed(pool, d, 3)
-            by_job = {r["job_id"]: r for r in rows}
+            by_job = {r.job_id: r for r in rows}
             ids = [s.job_id for s in subs]
             # The middle outcome holds an unpaired surrogate, which jsonb refuses: the group fails as a
             # whole, then each is recorded alone and only that one fails (InvalidResult).
             finished = [
-                Finished(d.in_flight[by_job[ids[0]]["msg_id"]], ok("first")),
-                Finished(d.in_flight[by_job[ids[1]]["msg_id"]], ok("bad \ud800", [
+                Finished(d.in_flight[by_job[ids[0]].msg_id], ok("first")),
+                Finished(d.in_flight[by_job[ids[1]].msg_id], ok("bad \ud800", [
                     {"level": "log", "at": "2026-11-26T00:00:00Z", "message": "x\udfff"}])),
-                Finished(d.in_flight[by_job[ids[2]]["msg_id"]], ok("third")),
+                Finished(d.in_flight[by_job[ids[2]].msg_id], ok("third")),
             ]
             await d._record(finished)
             assert d.in_flight == {}, "every slot is released"

@@ -8,11 +8,11 @@ import psycopg
 
 from dymunim.db.migrate import migrate
 from dymunim.db.pool import open_pool
-from dymunim.db.queries import q
 from dymunim.execute.contract import Outcome
 from dymunim.record.outcomes import Attempt, Finished, record
 from dymunim.record.policy import RetryPolicy
 from dymunim.settings import Settings
+from dymunim.store.sql import q
 from dymunim.submit.jobs import submit_jobs
 from dymunim.submit.spec import JobSpec
 

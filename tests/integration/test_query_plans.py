@@ -7,7 +7,7 @@ import json
 import psycopg
 
 from dymunim.db.migrate import migrate
-from dymunim.db.queries import q
+from dymunim.store.sql import q
 
 SEED = """
 INSERT INTO job_code (code_hash, code, language) VALUES ('plan', 'return 1', 'javascript');

@@ -8,7 +8,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dymunim.api.routes.metrics import Bucket, percentile
+from dymunim.report.metrics import Bucket, percentile
 
 RATIO = 2 ** (1 / 8)  # neighbouring bucket edges, as in 0004_latency_log_buckets.sql
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from dymunim.db.queries import parse, q
+from dymunim.db.named import parse
 from dymunim.record.policy import RetryPolicy, decide
+from dymunim.store.sql import q
 
 
 def test_named_queries_parse() -> None:

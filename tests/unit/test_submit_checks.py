@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from dymunim.api.routes.jobs import like_literal
 from dymunim.domain import unstorable
+from dymunim.store.jobs import like_literal
 from dymunim.submit.jobs import differing, fingerprint
 from dymunim.submit.spec import JobSpec
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
+from pydantic.json_schema import models_json_schema
 
 from dymunim.api import docs, errors, spa
 from dymunim.api.deps import AppState, require_token
@@ -17,6 +19,21 @@ from dymunim.db.pool import open_pool
 from dymunim.execute.client import ExecutorClient
 from dymunim.notify.hub import EventHub
 from dymunim.settings import Settings
+from dymunim.store.models import LiveEvent
+
+
+def _document_live_events(app: FastAPI) -> None:
+    """/api/events streams LiveEvent objects as SSE; no JSON route returns one, so add its schema by hand."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base()
+            _, defs = models_json_schema([(LiveEvent, "serialization")], ref_template="#/components/schemas/{model}")
+            schema["components"]["schemas"].update(defs["$defs"])
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path | None = None) -> FastAPI:
@@ -43,8 +60,14 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
         description="Durable jobs for arbitrary code: submit, watch and steer runs.",
         docs_url=None,  # FastAPI's own pages load Swagger UI / ReDoc from a CDN; docs.install serves ours
         redoc_url=None,
+        # operationIds are the route functions' names (getJob, not get_job_api_jobs__job_id__get): the
+        # web client generated from /openapi.json reads better, and a rename shows up as drift.
+        generate_unique_id_function=lambda route: route.name,
+        responses=errors.PROBLEM_RESPONSES,
     )
+    _document_live_events(app)
     errors.install(app)
+    app.add_middleware(spa.SharedPaths)  # innermost: its pages get the same headers and logs as any answer
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     limiter = (RateLimiter(settings.submit_rate_per_s, settings.submit_burst)
                if settings.submit_rate_per_s > 0 else None)

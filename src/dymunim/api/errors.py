@@ -9,14 +9,40 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dymunim.submit.jobs import KeysContended, SubmitError, TooLarge
+from dymunim.submit.workers import NameTaken
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The field, dotted (e.g. jobs.3.timeout_ms), or `body`")
+    message: str
+
+
+class Problem(BaseModel):
+    """Every error answer (RFC 9457 problem details, application/problem+json)."""
+
+    type: str = "about:blank"
+    title: str = Field(description="The kind of error, e.g. Invalid request, Not found")
+    status: int
+    detail: str = Field(description="What was wrong and how to fix it")
+    errors: list[FieldError] | None = Field(default=None, description="Invalid requests: one entry per field")
+    job_id: int | None = Field(default=None, description="A reused idempotency key: the job it belongs to")
+    differs: list[str] | None = Field(default=None, description="A reused idempotency key: the fields that differ")
+
+
+# Declared on every route, so the OpenAPI document (and the client generated from it) knows the error shape.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "default": {"model": Problem, "description": "An error (application/problem+json)"},
+}
 
 
 class ProblemError(Exception):
@@ -28,8 +54,9 @@ class ProblemError(Exception):
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    headers = extra.pop("headers", None)  # response headers, not members of the body
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=extra.pop("headers", None))
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -99,6 +126,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(SubmitError)
+    async def _refused(_: Request, exc: SubmitError) -> JSONResponse:
+        if isinstance(exc, TooLarge):
+            return problem(413, "Payload too large", str(exc))
+        if isinstance(exc, KeysContended):
+            return problem(409, "Conflict", str(exc))
+        return problem(422, "Invalid request", str(exc))
+
+    @app.exception_handler(NameTaken)
+    async def _name_taken(_: Request, exc: NameTaken) -> JSONResponse:
+        return problem(409, "Conflict", f"a worker named {exc.args[0]!r} exists already; choose another name")
 
     @app.exception_handler(psycopg.DataError)
     async def _bad_data(request: Request, exc: psycopg.DataError) -> JSONResponse:

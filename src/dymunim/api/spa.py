@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 WEB_DIST = Path(__file__).resolve().parents[1] / "web_dist"
 
@@ -20,6 +22,26 @@ def spa_index(dist: Path = WEB_DIST) -> Response:
     if not index.exists():
         return HTMLResponse(_NOT_BUILT)
     return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+# Pages of the UI whose path is also a machine route (/metrics: Prometheus). A browser asks for
+# text/html and gets the page; a scraper gets the route.
+SHARED_PATHS = frozenset({"/metrics"})
+
+
+class SharedPaths:
+    """ASGI middleware: GET of a shared path with Accept: text/html answers the UI's index."""
+
+    def __init__(self, app: ASGIApp, dist: Path = WEB_DIST) -> None:
+        self.app, self.dist = app, dist
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] in SHARED_PATHS:
+            request = Request(scope)
+            if "text/html" in request.headers.get("accept", ""):
+                await spa_index(self.dist)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI, dist: Path = WEB_DIST) -> None:

@@ -18,7 +18,7 @@ from importlib.resources.abc import Traversable
 import psycopg
 from pgmq.install import get_embedded_install_sql
 
-from dymunim.db.queries import q
+from dymunim.db.named import load
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,13 @@ MIGRATIONS_DIR = "src/dymunim/db/migrations"
 
 class MigrationChanged(RuntimeError):
     """An applied migration's file no longer has the text it was applied with."""
+
+
+def q(name: str) -> bytes:
+    return _QUERIES[name]
+
+
+_QUERIES = load("dymunim.db", "migrate.sql")
 
 
 def checksum(sql: str) -> str:

@@ -21,18 +21,19 @@ from typing import Any
 import psycopg
 
 from dymunim.db.pool import DictPool
-from dymunim.db.queries import q
 from dymunim.dispatch.wakeup import listen_for_inserts
+from dymunim.domain import DISPATCHER_REPORT_S
 from dymunim.execute.client import ExecutorClient
 from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
 from dymunim.record.checks import checked
 from dymunim.record.outcomes import Attempt, Finished, Recorded, record
 from dymunim.record.policy import RetryPolicy
 from dymunim.settings import Settings
+from dymunim.store import claims, dispatchers
+from dymunim.store.models import Claimed, Message
 
 log = logging.getLogger(__name__)
 
-HEALTH_PERIOD_S = 5.0  # dispatchers report at least this often; /health trusts 3 periods
 ATTEMPT_RUNS = 3  # a local executor may run a job this often before answering (see execute/blame.py)
 RUN_GRACE_S = 3.0  # per run: the executor's own grace past the timeout, and the kill
 
@@ -74,7 +75,7 @@ class Dispatcher:
             # Clear before reading: a NOTIFY that lands during the read then still wakes the wait below.
             self.wake.clear()
             qty = min(self.s.read_batch, self.s.max_in_flight - len(self.in_flight) - self._reserved)
-            claimed: list[dict[str, Any]] = []
+            claimed: list[Claimed] = []
             if qty > 0:
                 self._reserved += qty  # so the other claim loop does not overshoot max_in_flight
                 try:
@@ -98,54 +99,39 @@ class Dispatcher:
         for p in pending:
             p.cancel()
 
-    async def _claim(self, qty: int) -> list[dict[str, Any]]:
+    async def _claim(self, qty: int) -> list[Claimed]:
         async with self.pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(q("read_messages"), {"vt": self.s.visibility_timeout_s, "qty": qty})
-            msgs = await cur.fetchall()
+            msgs = await claims.read(conn, vt_s=self.s.visibility_timeout_s, qty=qty)
             if not msgs:
                 return []
-            poison = [m for m in msgs if m["read_ct"] > self.s.max_deliveries]
-            live = [m for m in msgs if m not in poison]
-            cur = await conn.execute(
-                q("claim_jobs"),
-                {
-                    "msg_ids": [m["msg_id"] for m in live],
-                    "job_ids": [m["job_id"] for m in live],
-                },
-            )
-            rows: list[dict[str, Any]] = await cur.fetchall()
-            claimed_msgs = {r["msg_id"] for r in rows}
-            stale = [m["msg_id"] for m in live if m["msg_id"] not in claimed_msgs]
+            poison = [m for m in msgs if m.read_ct > self.s.max_deliveries]
+            live = [m for m in msgs if m.read_ct <= self.s.max_deliveries]
+            rows = await claims.start(conn, live) if live else []
+            claimed_msgs = {r.msg_id for r in rows}
+            stale = [m.msg_id for m in live if m.msg_id not in claimed_msgs]
             if stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
-                await conn.execute(q("archive_messages"), {"msg_ids": stale})
+                await claims.drop(conn, stale)
         if poison:
             await self._bury_poison(poison)
         return rows
 
-    async def _bury_poison(self, msgs: list[Any]) -> None:
+    async def _bury_poison(self, msgs: list[Message]) -> None:
         """A message delivered too often without finishing: claim it once more, then dead-letter it."""
         async with self.pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(
-                q("claim_jobs"),
-                {
-                    "msg_ids": [m["msg_id"] for m in msgs],
-                    "job_ids": [m["job_id"] for m in msgs],
-                },
-            )
-            rows = await cur.fetchall()
+            rows = await claims.start(conn, msgs)
         why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
         # max_attempts = this attempt and final: the policy sees none left, so the job goes dead + DLQ.
-        finished = [Finished(replace(_attempt(r), max_attempts=r["attempts"], final=True), None, why) for r in rows]
+        finished = [Finished(replace(_attempt(r), max_attempts=r.attempts, final=True), None, why) for r in rows]
         if finished:
             await record(self.pool, finished, self.policy)
 
-    def _start_attempt(self, r: dict[str, Any]) -> None:
-        self.in_flight[r["msg_id"]] = _attempt(r)
-        budget = self._budget_s(r["timeout_ms"])
-        self._deadlines[r["msg_id"]] = (time.monotonic() + budget, budget)
+    def _start_attempt(self, r: Claimed) -> None:
+        self.in_flight[r.msg_id] = _attempt(r)
+        budget = self._budget_s(r.timeout_ms)
+        self._deadlines[r.msg_id] = (time.monotonic() + budget, budget)
 
-    def _start(self, rows: list[dict[str, Any]]) -> None:
+    def _start(self, rows: list[Claimed]) -> None:
         for r in rows:
             self._start_attempt(r)
         # Executor calls of at most exec_batch jobs, each recorded as soon as it answers: a slow job
@@ -156,14 +142,14 @@ class Dispatcher:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _execute(self, rows: list[dict[str, Any]]) -> None:
+    async def _execute(self, rows: list[Claimed]) -> None:
         """Run one executor call and record its outcomes in small groups as they stream in.
 
         Whatever goes wrong here, every attempt of the call ends recorded (or, if even that fails,
         released to come back after its visibility timeout): nothing stays `running` for good.
         """
         jobs = [self._exec_job(r) for r in rows]
-        attempts = [self.in_flight[r["msg_id"]] for r in rows]
+        attempts = [self.in_flight[r.msg_id] for r in rows]
         arrived: list[Finished] = []
         more = asyncio.Event()
 
@@ -285,15 +271,15 @@ class Dispatcher:
                 for m, budget in late
             ])
 
-    def _exec_job(self, r: dict[str, Any]) -> ExecJob:
+    def _exec_job(self, r: Claimed) -> ExecJob:
         return {
-            "code": r["code"],
-            "payload": r["payload"],
-            "cache_id": r["cache_id"],
-            "timeout_ms": r["timeout_ms"],
-            "trace_id": r["trace_id"],
-            "job_id": r["job_id"],
-            "attempt": r["attempts"],
+            "code": r.code,
+            "payload": r.payload,
+            "cache_id": r.cache_id,
+            "timeout_ms": r.timeout_ms,
+            "trace_id": r.trace_id,
+            "job_id": r.job_id,
+            "attempt": r.attempts,
             "max_log_lines": self.s.max_log_lines,
             "max_log_bytes": self.s.max_log_bytes,
             "max_result_bytes": self.s.max_result_bytes,
@@ -301,7 +287,7 @@ class Dispatcher:
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Keep in-flight messages hidden while their jobs run, and tell /health we are alive."""
-        period = max(1.0, min(HEALTH_PERIOD_S, self.s.visibility_timeout_s / 3))
+        period = max(1.0, min(DISPATCHER_REPORT_S, self.s.visibility_timeout_s / 3))
         while not stop.is_set():
             ids = list(self.in_flight)
             now = time.monotonic()
@@ -309,15 +295,14 @@ class Dispatcher:
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
                     if ids:
-                        await conn.execute(q("extend_visibility"), {"msg_ids": ids, "vt": self.s.visibility_timeout_s})
-                    await conn.execute(q("dispatcher_seen"), {"id": self.id, "hostname": socket.gethostname(),
-                                                               "pid": os.getpid(), "in_flight": len(ids),
-                                                               "overdue": overdue})
+                        await claims.extend(conn, ids, vt_s=self.s.visibility_timeout_s)
+                    await dispatchers.seen(conn, dispatcher_id=self.id, hostname=socket.gethostname(),
+                                           pid=os.getpid(), in_flight=len(ids), overdue=overdue)
                     await conn.commit()
             await self._sleep(stop, period)
         with contextlib.suppress(psycopg.Error, OSError):
             async with self.pool.connection() as conn:
-                await conn.execute(q("dispatcher_gone"), {"id": self.id})
+                await dispatchers.gone(conn, self.id)
                 await conn.commit()
 
     async def _drain(self) -> None:
@@ -334,22 +319,22 @@ class Dispatcher:
         if left:
             with contextlib.suppress(psycopg.Error, OSError):
                 async with self.pool.connection() as conn:
-                    await conn.execute(q("release_messages"), {"msg_ids": left})
+                    await claims.release(conn, left)
                     await conn.commit()
                 log.info("handed %d unfinished messages back to the queue", len(left))
 
 
-def _attempt(r: dict[str, Any]) -> Attempt:
+def _attempt(r: Claimed) -> Attempt:
     return Attempt(
-        job_id=r["job_id"],
-        attempt=r["attempts"],
-        msg_id=r["msg_id"],
-        max_attempts=r["max_attempts"],
-        retry_on_error=r["retry_on_error"],
+        job_id=r.job_id,
+        attempt=r.attempts,
+        msg_id=r.msg_id,
+        max_attempts=r.max_attempts,
+        retry_on_error=r.retry_on_error,
     )
 
 
-def _who(rows: list[dict[str, Any]], limit: int = 5) -> str:
+def _who(rows: list[Claimed], limit: int = 5) -> str:
     """job ids with their trace ids, for log lines an operator can follow across systems."""
-    parts = [f"job {r['job_id']}" + (f" trace {r['trace_id']}" if r.get("trace_id") else "") for r in rows[:limit]]
+    parts = [f"job {r.job_id}" + (f" trace {r.trace_id}" if r.trace_id else "") for r in rows[:limit]]
     return ", ".join(parts) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from dymunim.db.pool import DictPool
-from dymunim.db.queries import q
 from dymunim.execute.contract import JobError, Outcome
 from dymunim.record.policy import RetryPolicy, decide
+from dymunim.store import outcomes as store_outcomes
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
     run_ats = [policy.next_run(f.attempt.attempt) for f in retry]
     async with pool.connection() as conn, conn.transaction():
         if final:
-            cur = await conn.execute(q("record_final"), {"outcomes": _final_doc(final)})
-            counts["final"] = len(await cur.fetchall())
+            counts["final"] = await store_outcomes.finish(conn, _final_doc(final))
         if retry:
             doc = [
                 {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
@@ -87,8 +86,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
                  "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
                 for f, run_at in zip(retry, run_ats, strict=True)
             ]
-            cur = await conn.execute(q("record_retry"), {"outcomes": _json(doc)})
-            counts["retrying"] = len(await cur.fetchall())
+            counts["retrying"] = await store_outcomes.retry_later(conn, _json(doc))
         if dead:
             doc = [
                 {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
@@ -96,8 +94,7 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
                  "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
                 for f in dead
             ]
-            cur = await conn.execute(q("record_dead"), {"outcomes": _json(doc)})
-            counts["dead"] = len(await cur.fetchall())
+            counts["dead"] = await store_outcomes.bury(conn, _json(doc))
     return Recorded(counts, min(run_ats) if run_ats else None)
 
 

@@ -2,46 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dymunim.db.pool import DictPool
+from dymunim.store import jobs as store_jobs
+from dymunim.store import steering
+from dymunim.store.steering import Steered
 
-from dymunim.db.pool import DictConn
-from dymunim.db.queries import q
+__all__ = ["Steered", "cancel", "purge_dead_letters", "replay_all", "replay_dead_letter", "retry"]
 
-
-@dataclass(frozen=True)
-class Steered:
-    status_before: str | None  # None: no such job
-    done: bool
+REPLAYED = "replayed from the dead-letter queue"
 
 
-async def retry(conn: DictConn, job_id: int, budget: int, reason: str = "manual retry") -> Steered:
-    cur = await conn.execute(q("retry_job"), {"job_id": job_id, "budget": budget, "reason": reason})
-    row = await cur.fetchone()
-    assert row is not None
-    if row["retried"] is not None:
-        await conn.execute(q("notify_jobs_queue"))
-    return Steered(row["status_before"], row["retried"] is not None)
+async def retry(pool: DictPool, job_id: int, budget: int) -> Steered:
+    """A failed or dead job runs again with `budget` more attempts."""
+    async with pool.connection() as conn, conn.transaction():
+        result = await steering.requeue(conn, job_id, budget=budget, reason="manual retry")
+        if result.done:
+            await store_jobs.wake_dispatchers(conn)
+    return result
 
 
-async def cancel(conn: DictConn, job_id: int) -> Steered:
-    cur = await conn.execute(q("cancel_job"), {"job_id": job_id})
-    row = await cur.fetchone()
-    assert row is not None
-    return Steered(row["status_before"], row["cancelled"] is not None)
+async def cancel(pool: DictPool, job_id: int) -> Steered:
+    async with pool.connection() as conn, conn.transaction():
+        return await steering.cancel(conn, job_id)
 
 
-async def replay_dead_letter(conn: DictConn, msg_id: int, budget: int) -> tuple[int | None, Steered | None]:
-    """Replay one dead-letter message: its job runs again, the message is archived."""
-    cur = await conn.execute(q("dead_letter_job"), {"msg_id": msg_id})
-    row = await cur.fetchone()
-    if row is None:
-        return None, None
-    return row["job_id"], await retry(conn, row["job_id"], budget, "replayed from the dead-letter queue")
+async def replay_dead_letter(pool: DictPool, msg_id: int, budget: int) -> tuple[int, Steered] | None:
+    """Replay one dead-letter message: its job runs again, the message is archived. None: no such message."""
+    async with pool.connection() as conn, conn.transaction():
+        job_id = await steering.dead_letter_job(conn, msg_id)
+        if job_id is None:
+            return None
+        result = await steering.requeue(conn, job_id, budget=budget, reason=REPLAYED)
+        if result.done:
+            await store_jobs.wake_dispatchers(conn)
+    return job_id, result
 
 
-async def replay_all(conn: DictConn, budget: int) -> int:
-    cur = await conn.execute(q("dead_letter_jobs"))
-    n = 0
-    for row in await cur.fetchall():
-        n += (await retry(conn, row["job_id"], budget, "replayed from the dead-letter queue")).done
+async def replay_all(pool: DictPool, budget: int) -> int:
+    async with pool.connection() as conn, conn.transaction():
+        n = 0
+        for job_id in await steering.dead_lettered_jobs(conn):
+            n += (await steering.requeue(conn, job_id, budget=budget, reason=REPLAYED)).done
+        if n:
+            await store_jobs.wake_dispatchers(conn)
     return n
+
+
+async def purge_dead_letters(pool: DictPool) -> int:
+    async with pool.connection() as conn, conn.transaction():
+        return await steering.purge_dead_letters(conn)

@@ -13,19 +13,24 @@ from typing import Any
 from psycopg import errors
 from psycopg.types.json import Jsonb
 
-from dymunim.db.pool import DictConn
-from dymunim.db.queries import q
+from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId
 from dymunim.settings import Settings
+from dymunim.store import jobs as store_jobs
+from dymunim.store.jobs import NewCode
 from dymunim.submit.spec import JobSpec
 
 
 class SubmitError(ValueError):
     """A job that cannot be accepted; the message says which limit and what to do."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status  # the HTTP status the API answers with (413 for a size limit)
+
+class TooLarge(SubmitError):
+    """A size limit: the code (or another part) is bigger than allowed."""
+
+
+class KeysContended(SubmitError):
+    """Concurrent requests kept colliding on the same idempotency keys; sending again will work."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def check_code_size(code: str, settings: Settings) -> None:
     size = len(code.encode())
     if size > settings.max_code_bytes:
         limit = settings.max_code_bytes
-        raise SubmitError(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)", 413)
+        raise TooLarge(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)")
 
 
 def fingerprint(spec: JobSpec) -> dict[str, str]:
@@ -94,6 +99,12 @@ def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
     return None
 
 
+async def submit(pool: DictPool, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
+    """submit_jobs on a connection of the pool."""
+    async with pool.connection() as conn:
+        return await submit_jobs(conn, specs, settings)
+
+
 async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
     """Create jobs in one transaction; a key seen before returns that job and creates nothing.
 
@@ -114,10 +125,9 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
         except (errors.UniqueViolation, errors.DeadlockDetected):
             if attempt + 1 < SUBMIT_ATTEMPTS:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
-    raise SubmitError(
+    raise KeysContended(
         f"idempotency keys of this request are being submitted concurrently by other requests; {SUBMIT_ATTEMPTS} "
-        "tries all collided. Send it again: jobs already created under its keys are returned, not duplicated",
-        409,
+        "tries all collided. Send it again: jobs already created under its keys are returned, not duplicated"
     )
 
 
@@ -125,11 +135,7 @@ async def _submit_once(
     conn: DictConn, specs: list[JobSpec], settings: Settings, prints: dict[int, dict[str, str]]
 ) -> list[Submitted]:
     keys = [s.idempotency_key for s in specs if s.idempotency_key]
-    existing: dict[str, tuple[int, dict[str, str] | None]] = {}
-    if keys:
-        cur = await conn.execute(q("find_idempotent"), {"keys": keys})
-        for row in await cur.fetchall():
-            existing[row["idempotency_key"]] = (row["job_id"], row["request_fingerprint"])
+    existing = await store_jobs.find_keyed(conn, keys) if keys else {}
 
     now = datetime.now(UTC)
     fresh: list[tuple[int, JobSpec]] = []
@@ -138,8 +144,8 @@ async def _submit_once(
     for i, spec in enumerate(specs):
         key = spec.idempotency_key
         if key and key in existing:
-            job_id, first_print = existing[key]
-            out[i] = Submitted(JobId(job_id), created=False, differs=differing(first_print, prints[i]))
+            found = existing[key]
+            out[i] = Submitted(found.job_id, created=False, differs=differing(found.request_fingerprint, prints[i]))
         elif key and key in first_index:
             continue  # same key twice in one batch: filled from the first below
         else:
@@ -151,28 +157,23 @@ async def _submit_once(
         languages = {s.code: s.language for _, s in fresh}
         hashes = {code: code_hash(code) for code in languages}
         # Sorted by hash: concurrent batches storing the same new code wait in one order, never deadlock.
-        new_code = sorted((h, code, languages[code]) for code, h in hashes.items())
-        await conn.execute(
-            q("insert_code"),
-            {"code_hashes": [h for h, _, _ in new_code], "codes": [c for _, c, _ in new_code],
-             "languages": [lang for _, _, lang in new_code]},
-        )
+        await store_jobs.insert_code(conn, sorted(NewCode(h, code, languages[code]) for code, h in hashes.items()))
         # One insert per distinct start time: each is a single pgmq.send_batch (usually just one).
         groups: dict[datetime | None, list[tuple[int, JobSpec]]] = {}
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            cur = await conn.execute(q("insert_jobs"), _insert_params(group, hashes, run_at, settings, prints))
-            rows = await cur.fetchall()
-            for (i, _), row in zip(group, rows, strict=True):
-                out[i] = Submitted(JobId(row["job_id"]), created=True)
-        await conn.execute(q("notify_jobs_queue"))
+            ids = await store_jobs.insert(conn, _insert_params(group, hashes, run_at, settings, prints))
+            for (i, _), job_id in zip(group, ids, strict=True):
+                out[i] = Submitted(job_id, created=True)
+        await store_jobs.wake_dispatchers(conn)
 
     for i, spec in enumerate(specs):
         if out[i] is None and spec.idempotency_key:
             j = first_index[spec.idempotency_key]
             first = out[j]
-            assert first is not None
+            if first is None:  # the first holder of a key is always created or found above
+                raise RuntimeError(f"no job for idempotency key {spec.idempotency_key!r}")
             out[i] = Submitted(first.job_id, created=False, differs=differing(prints[j], prints[i]))
     return [s for s in out if s is not None]
 

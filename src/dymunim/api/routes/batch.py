@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from dymunim.api.deps import State
 from dymunim.api.errors import messages
 from dymunim.api.idempotency import conflict
-from dymunim.submit.jobs import SubmitError, check_limits, submit_jobs
+from dymunim.submit.jobs import SubmitError, check_limits, submit
 from dymunim.submit.spec import JobSpec
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -19,7 +17,7 @@ MAX_BATCH = 1000
 
 
 class BatchIn(BaseModel):
-    jobs: list[Any] = Field(description=f"Up to {MAX_BATCH} job objects, each as for POST /api/jobs")
+    jobs: list[JsonValue] = Field(description=f"Up to {MAX_BATCH} job objects, each as for POST /api/jobs")
 
 
 class BatchError(BaseModel):
@@ -49,11 +47,8 @@ async def submit_batch(body: BatchIn, state: State) -> BatchOut:
             errors.append(BatchError(index=i, error=str(exc)))
     ids: list[int | None] = [None] * len(body.jobs)
     if specs:
-        try:
-            async with state.pool.connection() as conn:
-                subs = await submit_jobs(conn, [s for _, s in specs], state.settings)
-        except SubmitError as exc:  # keys contended past every retry: nothing of this batch was written
-            raise HTTPException(exc.status, str(exc)) from exc
+        # Keys contended past every retry raise KeysContended (a 409): nothing of this batch was written.
+        subs = await submit(state.pool, [s for _, s in specs], state.settings)
         for (i, spec), sub in zip(specs, subs, strict=True):
             if sub.differs:
                 # Its key belongs to another request (earlier, or earlier in this batch): no job for it.

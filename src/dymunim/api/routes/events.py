@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from dymunim.api.deps import State
-from dymunim.db.queries import q
+from dymunim.store import jobs as store_jobs
 
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -27,7 +27,9 @@ def _frame(ev: dict[str, Any]) -> bytes:
     return f"id: {ev['event_id']}\ndata: {json.dumps(ev, default=str)}\n\n".encode()
 
 
-@router.get("/events", summary="Live job events (Server-Sent Events)", response_class=StreamingResponse)
+@router.get("/events", summary="Live job events (Server-Sent Events)", response_class=StreamingResponse,
+            responses={200: {"description": "One `data:` line per transition, each a LiveEvent as JSON",
+                             "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/LiveEvent"}}}}})
 async def events(
     request: Request,
     state: State,
@@ -43,12 +45,9 @@ async def events(
         async with state.hub.subscribe() as queue:
             yield b": connected\n\n"
             if last is not None:
-                async with state.pool.connection() as conn:
-                    rows = await (await conn.execute(q("events_since"),
-                                                     {"after": last, "limit": REPLAY_LIMIT})).fetchall()
-                for r in rows:
-                    last = r["event_id"]
-                    yield _frame(dict(r))
+                for past in await store_jobs.events_since(state.pool, last, REPLAY_LIMIT):
+                    last = past.event_id
+                    yield _frame(past.model_dump(mode="json", by_alias=True))
             while not await request.is_disconnected():
                 try:
                     ev = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)

@@ -13,12 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from dymunim.api.deps import AppState, State
-from dymunim.db.queries import q
-from dymunim.dispatch.dispatcher import HEALTH_PERIOD_S
+from dymunim.domain import DISPATCHER_REPORT_S
+from dymunim.store import dispatchers as store_dispatchers
 from dymunim.upstate import postgres_check
 
 log = logging.getLogger(__name__)
@@ -40,31 +40,43 @@ class Check:
         return self.public() | self.detail
 
 
+class CheckOut(BaseModel):
+    """One check: up or down, why it is down, and (with a token) its detail as more members."""
+
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    error: str | None = Field(default=None, description="What is wrong (only when down)")
+
+
+class Health(BaseModel):
+    ok: bool = Field(description="Every check is up")
+    checks: dict[str, CheckOut] = Field(description="database, dispatchers, executor, postgres (when embedded)")
+
+
 async def _database(state: AppState) -> Check:
     try:
-        async with state.pool.connection(timeout=5) as conn:
-            await conn.execute(q("ping"))
+        await store_dispatchers.ping(state.pool)
         return Check(True)
     except Exception as exc:  # any failure here is the answer, not an error
         return Check(False, f"database unreachable: {type(exc).__name__}")
 
 
 async def _dispatchers(state: AppState) -> Check:
+    within = 3 * DISPATCHER_REPORT_S
     try:
-        async with state.pool.connection(timeout=5) as conn:
-            rows = await (await conn.execute(q("dispatchers_alive"), {"seconds": 3 * HEALTH_PERIOD_S})).fetchall()
+        rows = await store_dispatchers.alive(state.pool, within)
     except Exception as exc:  # the database check says why
         return Check(False, f"unknown: {type(exc).__name__}")
-    alive = [{"id": r["dispatcher_id"], "pid": r["pid"], "hostname": r["hostname"], "in_flight": r["in_flight"],
-              "overdue": r["overdue"], "last_seen": r["last_seen"].isoformat()} for r in rows]
+    alive = [{"id": r.dispatcher_id, "pid": r.pid, "hostname": r.hostname, "in_flight": r.in_flight,
+              "overdue": r.overdue, "last_seen": r.last_seen.isoformat()} for r in rows]
     if not rows:
-        return Check(False, f"no dispatcher has reported in the last {3 * HEALTH_PERIOD_S:g} s: jobs will wait",
+        return Check(False, f"no dispatcher has reported in the last {within:g} s: jobs will wait",
                      {"alive": alive})
     # A dispatcher resolves an attempt at its deadline itself; one still holding some is stuck
     # (its database writes failing, its event loop blocked): its jobs wait until it is restarted.
-    stuck = [r for r in rows if r["overdue"]]
+    stuck = [r for r in rows if r.overdue]
     if stuck:
-        n = sum(r["overdue"] for r in stuck)
+        n = sum(r.overdue for r in stuck)
         return Check(False, f"{len(stuck)} dispatcher(s) hold {n} attempt(s) past their deadline", {"alive": alive})
     return Check(True, None, {"alive": alive})
 
@@ -109,19 +121,23 @@ async def run_checks(state: AppState) -> dict[str, Check]:
     return {name: r for name, r in zip(CHECKS, results, strict=True) if r is not None}
 
 
-def _report(checks: dict[str, Check], full: bool) -> dict[str, Any]:
-    return {"ok": all(c.ok for c in checks.values()),
-            "checks": {n: c.full() if full else c.public() for n, c in checks.items()}}
+def _report(checks: dict[str, Check], full: bool) -> Health:
+    return Health(ok=all(c.ok for c in checks.values()),
+                  checks={n: CheckOut.model_validate(c.full() if full else c.public()) for n, c in checks.items()})
 
 
-@router.get("/health", summary="Up or down per check (no token; 503 when any is down; detail at /api/health)")
-async def health(state: State) -> JSONResponse:
+@router.get("/health", response_model=Health, response_model_exclude_none=True,
+            responses={503: {"model": Health, "description": "A check is down"}},
+            summary="Up or down per check (no token; 503 when any is down; detail at /api/health)")
+async def health(state: State, response: Response) -> Health:
     report = _report(await run_checks(state), full=False)
-    return JSONResponse(report, status_code=200 if report["ok"] else 503)
+    response.status_code = 200 if report.ok else 503
+    return report
 
 
-@detail_router.get("/api/health", summary="Every check with its detail: dispatchers, executor processes")
-async def health_detail(state: State) -> dict[str, Any]:
+@detail_router.get("/api/health", response_model=Health, response_model_exclude_none=True,
+                   summary="Every check with its detail: dispatchers, executor processes")
+async def health_detail(state: State) -> Health:
     # Always 200: this is a report read by people and the UI, which must show which check is down,
     # not a probe; `ok` says whether all is well.
     return _report(await run_checks(state), full=True)

@@ -1,138 +1,18 @@
-"""/api/metrics (getMetrics): counts, throughput, latency percentiles, cold/warm, top failing.
-
-Read from counters and per-minute rollups that the job_events trigger keeps in the same transaction
-as each transition, so the cost does not grow with the number of jobs.
-"""
+"""/api/metrics (getMetrics): counts, throughput, latency percentiles, cold/warm, top failing."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from dymunim.api.deps import State
-from dymunim.db.queries import q
-from dymunim.domain import JOB_STATUSES
+from dymunim.report.metrics import Metrics, summarize
+from dymunim.store import metrics as store_metrics
 
 router = APIRouter(prefix="/api", tags=["metrics"])
 
 
-class Percentiles(BaseModel):
-    p50: float | None
-    p95: float | None
-    p99: float | None
-
-
-class Minute(BaseModel):
-    minute: datetime
-    succeeded: int
-    failed: int
-
-
-class ColdWarm(BaseModel):
-    cold: int
-    warm: int
-    cold_p50_ms: float | None
-    warm_p50_ms: float | None
-
-
-class Failing(BaseModel):
-    cache_id: str
-    failures: int
-
-
-class Metrics(BaseModel):
-    range_minutes: int
-    counts: dict[str, int]
-    total: int
-    success_rate: float | None
-    throughput: list[Minute]
-    queue_wait_ms: Percentiles
-    exec_ms: Percentiles
-    cold: ColdWarm
-    top_failing: list[Failing]
-
-
-Bucket = tuple[float, float, int]  # (lower_ms, upper_ms, count)
-
-
-def percentile(hist: Sequence[Bucket], p: float) -> float | None:
-    """The p-th percentile (nearest rank: the ceil(p·n)-th smallest value), estimated from a histogram.
-
-    hist: one (lower_ms, upper_ms, count) per bucket (lower, upper], ascending. The bucket holding
-    that rank is found exactly; inside it the bucket's values are taken as spread evenly on a log
-    scale (the buckets are log-spaced, 0004_latency_log_buckets.sql), so the estimate lies inside the
-    bucket that holds the true value and is off by less than the ratio of its edges (2^(1/8): under
-    9.1%). The overflow bucket has no upper edge: it answers its lower one, "at least this".
-    """
-    total = sum(n for _, _, n in hist)
-    if total <= 0:
-        return None
-    # p·n in floating point can miss a whole rank by a hair (0.7 * 90 = 62.99999999999999).
-    rank = max(1, math.ceil(round(p * total, 9)))
-    seen = 0
-    for lower, upper, n in hist:
-        if n <= 0:
-            continue
-        if seen + n >= rank:
-            if math.isinf(upper):
-                return lower
-            frac = (rank - seen - 0.5) / n  # the rank-th value's place among the bucket's n, centred
-            if lower <= 0:  # the first bucket starts at 0, where a log scale has no place
-                return round(upper * frac, 4)
-            return round(lower * math.pow(upper / lower, frac), 4)
-        seen += n
-    return None
-
-
-def _pcts(hist: Sequence[Bucket]) -> Percentiles:
-    return Percentiles(p50=percentile(hist, 0.5), p95=percentile(hist, 0.95), p99=percentile(hist, 0.99))
-
-
 @router.get("/metrics", response_model=Metrics, summary="Counts, throughput and latency (getMetrics)")
 async def metrics(state: State, range_minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 60) -> Metrics:
-    params = {"minutes": range_minutes}
-    async with state.pool.connection() as conn:
-        counts_rows = await (await conn.execute(q("status_counts"))).fetchall()
-        outcome_rows = await (await conn.execute(q("minute_outcomes"), params)).fetchall()
-        hist_rows = await (await conn.execute(q("latency_histogram"), params)).fetchall()
-        failing_rows = await (await conn.execute(q("top_failing"), params)).fetchall()
-    counts = {s: 0 for s in JOB_STATUSES} | {r["status"]: int(r["n"]) for r in counts_rows}
-    per_minute: dict[datetime, dict[str, int]] = defaultdict(lambda: {"succeeded": 0, "failed": 0})
-    totals: dict[str, int] = defaultdict(int)
-    cold_n = {True: 0, False: 0}
-    for r in outcome_rows:
-        n = int(r["n"])
-        totals[r["status"]] += n
-        if r["status"] in ("succeeded", "failed"):
-            cold_n[bool(r["cold"])] += n
-        key = "succeeded" if r["status"] == "succeeded" else "failed" if r["status"] in ("failed", "dead") else None
-        if key:
-            per_minute[r["minute"]][key] += n
-    hists: dict[str, list[Bucket]] = defaultdict(list)
-    for r in hist_rows:
-        hists[r["kind"]].append((float(r["lower_ms"]), float(r["upper_ms"]), int(r["n"])))
-    exec_all: dict[tuple[float, float], int] = defaultdict(int)
-    for kind in ("exec_cold", "exec_warm"):
-        for lower, upper, n in hists[kind]:
-            exec_all[lower, upper] += n
-    finished = totals["succeeded"] + totals["failed"] + totals["dead"]
-    return Metrics(
-        range_minutes=range_minutes,
-        counts=counts,
-        total=sum(counts.values()),
-        success_rate=totals["succeeded"] / finished if finished else None,
-        throughput=[Minute(minute=m, **v) for m, v in sorted(per_minute.items())],
-        queue_wait_ms=_pcts(hists["wait"]),
-        exec_ms=_pcts([(lower, upper, n) for (lower, upper), n in sorted(exec_all.items())]),
-        cold=ColdWarm(cold=cold_n[True], warm=cold_n[False], cold_p50_ms=percentile(hists["exec_cold"], 0.5),
-                      warm_p50_ms=percentile(hists["exec_warm"], 0.5)),
-        top_failing=[Failing(cache_id=r["cache_id"], failures=int(r["failures"])) for r in failing_rows],
-    )
-
-
+    return summarize(await store_metrics.window(state.pool, range_minutes), range_minutes)

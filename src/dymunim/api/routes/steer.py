@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
+from dymunim.api import lookups
 from dymunim.api.deps import State
-from dymunim.api.routes.jobs import load_job
-from dymunim.api.views import Job
 from dymunim.steer import actions
+from dymunim.store.models import Job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -21,19 +21,12 @@ def _check(result: actions.Steered, job_id: int, verb: str, allowed: str) -> Non
 
 @router.post("/{job_id}/retry", response_model=Job, summary="Run a failed or dead job again")
 async def retry(job_id: int, state: State) -> Job:
-    async with state.pool.connection() as conn, conn.transaction():
-        result = await actions.retry(conn, job_id, state.settings.default_max_attempts)
-    _check(result, job_id, "retried", "failed or dead")
-    job = await load_job(state, job_id)
-    assert job is not None
-    return job
+    _check(await actions.retry(state.pool, job_id, state.settings.default_max_attempts), job_id, "retried",
+           "failed or dead")
+    return await lookups.job(state, job_id)
 
 
 @router.post("/{job_id}/cancel", response_model=Job, summary="Cancel a queued or retrying job")
 async def cancel(job_id: int, state: State) -> Job:
-    async with state.pool.connection() as conn, conn.transaction():
-        result = await actions.cancel(conn, job_id)
-    _check(result, job_id, "cancelled", "queued or retrying")
-    job = await load_job(state, job_id)
-    assert job is not None
-    return job
+    _check(await actions.cancel(state.pool, job_id), job_id, "cancelled", "queued or retrying")
+    return await lookups.job(state, job_id)

@@ -1,5 +1,6 @@
 -- Named queries: `-- name: <name>`, a one-line description, then SQL with %(named)s parameters.
--- Only dymunim.db.queries loads them; Python passes parameters and never builds SQL.
+-- Only dymunim.store runs them (store/sql.py loads this file); Python passes parameters and never builds SQL.
+-- In the order of a job's life: submit, claim, record, read, steer; then workers, queues, metrics, dispatchers.
 
 -- name: insert_code
 -- Store the code once per sha256; jobs join it.
@@ -104,7 +105,9 @@ ev AS (
            END
     FROM claimed c
 )
-SELECT c.*, jc.code FROM claimed c JOIN job_code jc USING (code_hash);
+SELECT c.job_id, c.msg_id, c.attempts, jc.code, c.code_hash, c.payload, c.cache_id, c.timeout_ms, c.trace_id,
+       c.max_attempts, c.retry_on_error, c.created_at
+FROM claimed c JOIN job_code jc USING (code_hash);
 
 -- name: archive_messages
 -- Drop messages whose job needs no run (cancelled, finished, or gone).
@@ -201,7 +204,11 @@ FROM done d;
 
 -- name: get_job
 -- One job with its code.
-SELECT j.*, c.code FROM jobs_state j JOIN job_code c USING (code_hash) WHERE j.job_id = %(job_id)s;
+SELECT j.job_id, j.job_type, j.status, j.payload, j.result, j.error, c.code, j.code_hash, j.language,
+       j.worker_id, j.cache_id, j.execution_logs, j.logs_truncated, j.attempts, j.max_attempts, j.timeout_ms,
+       j.retry_on_error, j.idempotency_key, j.trace_id, j.msg_id, j.run_at, j.created_at, j.updated_at,
+       j.started_at, j.finished_at, j.duration_ms, j.cold_start
+FROM jobs_state j JOIN job_code c USING (code_hash) WHERE j.job_id = %(job_id)s;
 
 -- name: job_events
 -- A job's lifecycle, oldest first.
@@ -210,7 +217,11 @@ FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
 
 -- name: list_jobs
 -- Newest first with optional filters; keyset pagination on job_id (stable while new jobs arrive).
-SELECT j.*, c.code FROM jobs_state j JOIN job_code c USING (code_hash)
+-- What a list shows: no code, payload or logs, and only the start of the result.
+SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
+       j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
+       j.trace_id, j.run_at, j.created_at, j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
+FROM jobs_state j
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
   AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
@@ -343,7 +354,8 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 10;
 
 -- name: latency_all_time
 -- Every latency bucket ever recorded (Prometheus histograms are cumulative).
-SELECT kind, bucket, dymunim_bucket_upper_ms(bucket) AS upper_ms, sum(n)::bigint AS n
+SELECT kind, bucket, dymunim_bucket_lower_ms(bucket) AS lower_ms, dymunim_bucket_upper_ms(bucket) AS upper_ms,
+       sum(n)::bigint AS n
 FROM job_minute_latency GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- name: outcomes_all_time
@@ -391,37 +403,3 @@ FROM workers w JOIN job_code c USING (code_hash) ORDER BY w.created_at DESC LIMI
 -- A job's finished (or lost) attempts, oldest first.
 SELECT attempt, outcome, started_at, finished_at, duration_ms, cold_start, error
 FROM job_attempts WHERE job_id = %(job_id)s ORDER BY attempt;
-
--- name: migrations_lock
--- One migration runner at a time per database (session lock, released by migrations_unlock).
--- The key is 0x64796D756E696D, "dymunim".
-SELECT pg_advisory_lock(28281008699631981);
-
--- name: migrations_unlock
-SELECT pg_advisory_unlock(28281008699631981);
-
--- name: migrations_table
--- The runner's own table. The checksum column came later: databases migrated before it get it here,
--- filled for their rows on the next run.
-CREATE TABLE IF NOT EXISTS dymunim_migrations (
-    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
-ALTER TABLE dymunim_migrations ADD COLUMN IF NOT EXISTS checksum text;
-
--- name: applied_migrations
-SELECT name, checksum FROM dymunim_migrations;
-
--- name: record_migration
-INSERT INTO dymunim_migrations (name, checksum) VALUES (%(name)s, %(checksum)s);
-
--- name: fill_migration_checksum
--- A row from before checksums were kept takes the file's checksum once; a stored one never changes.
-UPDATE dymunim_migrations SET checksum = %(checksum)s WHERE name = %(name)s AND checksum IS NULL;
-
--- name: pgmq_available
-SELECT 1 FROM pg_available_extensions WHERE name = 'pgmq';
-
--- name: pgmq_create_extension
-CREATE EXTENSION IF NOT EXISTS pgmq;
-
--- name: pgmq_installed
-SELECT to_regclass('pgmq.meta') IS NOT NULL;

@@ -1,0 +1,29 @@
+"""Wait for a job to reach a terminal state: woken by NOTIFY, re-checked from the table."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from dymunim.db.pool import DictPool
+from dymunim.domain import TERMINAL
+from dymunim.notify.hub import EventHub
+from dymunim.store import jobs as store_jobs
+
+RECHECK_S = 2.0  # a missed notification must not hang a waiter
+
+
+async def wait_terminal(pool: DictPool, hub: EventHub, job_id: int, seconds: float) -> None:
+    """Return once the job is terminal or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    with hub.watch_job(job_id) as changed:
+        while True:
+            changed.clear()
+            if await store_jobs.status(pool, job_id) in TERMINAL:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=min(left, RECHECK_S))

@@ -1,0 +1,120 @@
+"""Jobs: create them with their code and pgmq message, and read them back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dymunim.db.pool import DictConn, DictPool
+from dymunim.domain import JobId, JobStatus
+from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary, LiveEvent
+from dymunim.store.sql import q
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NewCode:
+    code_hash: str
+    code: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A job that already holds an idempotency key, with the request that first used it."""
+
+    job_id: JobId
+    request_fingerprint: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What a job list may be narrowed by; None means any."""
+
+    status: JobStatus | None = None
+    before: int | None = None  # keyset cursor: job ids below this one
+    cache_id: str | None = None
+    worker_id: str | None = None
+    trace_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    text: str | None = None  # in the error's name or message, matched literally
+    limit: int = 50
+
+
+def like_literal(text: str) -> str:
+    """The user's text as a LIKE pattern that matches only itself (the query says ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def insert_code(conn: DictConn, code: Sequence[NewCode]) -> None:
+    """Store code once per hash. Callers pass it sorted by hash: concurrent batches storing the same new
+    code then wait for each other in one order and never deadlock."""
+    await conn.execute(q("insert_code"), {
+        "code_hashes": [c.code_hash for c in code], "codes": [c.code for c in code],
+        "languages": [c.language for c in code],
+    })
+
+
+async def find_keyed(conn: DictConn, keys: list[str]) -> dict[str, Keyed]:
+    cur = await conn.execute(q("find_idempotent"), {"keys": keys})
+    return {r["idempotency_key"]: Keyed(JobId(r["job_id"]), r["request_fingerprint"]) for r in await cur.fetchall()}
+
+
+async def insert(conn: DictConn, columns: dict[str, Any]) -> list[JobId]:
+    """Insert jobs, their `queued` events and their messages (one pgmq.send_batch); ids in input order.
+
+    `columns` holds one list per column of `insert_jobs` and one shared `run_at`.
+    """
+    cur = await conn.execute(q("insert_jobs"), columns)
+    return [JobId(r["job_id"]) for r in await cur.fetchall()]
+
+
+async def wake_dispatchers(conn: DictConn) -> None:
+    """One NOTIFY on the queue's channel, delivered when (and only if) the caller's transaction commits."""
+    await conn.execute(q("notify_jobs_queue"))
+
+
+async def get(pool: DictPool, job_id: int, *, history: bool = True) -> Job | None:
+    """One job; with `history`, its events and attempts too (read in one snapshot)."""
+    async with pool.connection() as conn, conn.transaction():
+        row = await (await conn.execute(q("get_job"), {"job_id": job_id})).fetchone()
+        if row is None:
+            return None
+        if not history:
+            return Job.model_validate(row)
+        events = await (await conn.execute(q("job_events"), {"job_id": job_id})).fetchall()
+        attempts = await (await conn.execute(q("job_attempts"), {"job_id": job_id})).fetchall()
+    return Job.model_validate({
+        **row,
+        "events": [JobEvent.model_validate(e) for e in events],
+        "attempt_history": [JobAttempt.model_validate(a) for a in attempts],
+    })
+
+
+async def status(pool: DictPool, job_id: int) -> JobStatus | None:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(q("job_statuses"), {"job_ids": [job_id]})).fetchone()
+    return JobStatus(row["status"]) if row else None
+
+
+async def summaries(pool: DictPool, f: JobFilter) -> list[JobSummary]:
+    """Newest first; keyset-paged on job_id (stable while new jobs arrive)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(q("list_jobs"), {
+            "status": f.status, "before": f.before, "limit": f.limit, "cache_id": f.cache_id,
+            "worker_id": f.worker_id, "trace_id": f.trace_id, "created_after": f.created_after,
+            "created_before": f.created_before, "q": like_literal(f.text) if f.text else None,
+        })
+        rows = await cur.fetchall()
+    return [JobSummary.model_validate(r) for r in rows]
+
+
+async def events_since(pool: DictPool, after: int, limit: int) -> list[LiveEvent]:
+    """Transitions after an event id, oldest first (SSE resume with Last-Event-ID)."""
+    async with pool.connection() as conn:
+        rows = await (await conn.execute(q("events_since"), {"after": after, "limit": limit})).fetchall()
+    return [LiveEvent.model_validate(r) for r in rows]
+
+

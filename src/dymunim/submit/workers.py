@@ -1,0 +1,24 @@
+"""Saved workers: store code under a name, and run it again with new input."""
+
+from __future__ import annotations
+
+from dymunim.db.pool import DictPool
+from dymunim.domain import Language
+from dymunim.settings import Settings
+from dymunim.store import jobs as store_jobs
+from dymunim.store import workers as store_workers
+from dymunim.store.jobs import NewCode
+from dymunim.submit.jobs import check_code_size, code_hash
+
+NameTaken = store_workers.NameTaken
+
+
+async def save(
+    pool: DictPool, settings: Settings, *, name: str, code: str, language: Language, cache_id: str | None
+) -> str:
+    """The new worker's id. Raises TooLarge (code over the limit) or NameTaken, writing nothing."""
+    check_code_size(code, settings)
+    h = code_hash(code)
+    async with pool.connection() as conn, conn.transaction():
+        await store_jobs.insert_code(conn, [NewCode(h, code, language)])
+        return await store_workers.create(conn, name=name, code_hash=h, language=language, cache_id=cache_id)
