@@ -7,15 +7,14 @@ cannot overwrite a newer attempt's row.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from dymunim.db.pool import DictPool
+from dymunim.domain import JobStatus
 from dymunim.execute.contract import JobError, Outcome
+from dymunim.jsonbytes import dumps
 from dymunim.record.policy import RetryPolicy, decide
 from dymunim.store import outcomes as store_outcomes
 
@@ -67,9 +66,9 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
             # A poison message is final: it already failed to finish too many times.
             infra_attempts=0 if a.final else policy.infra_attempts,
         )
-        if d == "retrying":
+        if d == JobStatus.RETRYING:
             retry.append(f)
-        elif d == "dead":
+        elif d == JobStatus.DEAD:
             dead.append(f)
         else:
             final.append((f, d))
@@ -99,11 +98,8 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
 
 
 def _json(doc: Any) -> str:
-    # Results may hold integers beyond 64 bits (JSON allows them); orjson refuses those, json does not.
-    try:
-        return orjson.dumps(doc).decode()
-    except TypeError:
-        return json.dumps(doc, default=str)
+    # Results may hold integers beyond 64 bits (JSON allows them): jsonbytes falls back for those.
+    return dumps(doc, default=str).decode()
 
 
 def _final_doc(final: list[tuple[Finished, str]]) -> str:

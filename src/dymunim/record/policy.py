@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-Decision = Literal["succeeded", "failed", "retrying", "dead"]
+from dymunim.domain import JobStatus
+
+Decision = Literal[JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.RETRYING, JobStatus.DEAD]
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,9 @@ def decide(
     """Infrastructure failures always retry (within max(max_attempts, infra_attempts)); user-code
     failures only if the job asked to (within max_attempts)."""
     if ok:
-        return "succeeded"
+        return JobStatus.SUCCEEDED
     retryable = infrastructure or retry_on_error
     if not retryable:
-        return "failed"
+        return JobStatus.FAILED
     limit = max(max_attempts, infra_attempts) if infrastructure else max_attempts
-    return "retrying" if attempt < limit else "dead"
+    return JobStatus.RETRYING if attempt < limit else JobStatus.DEAD
