@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
 from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId, JobStatus
 from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary, LiveEvent
@@ -18,6 +20,24 @@ class NewCode:
     code_hash: str
     code: str
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewJobs:
+    """The jobs one insert creates: one list per column, all the same length, in input order."""
+
+    payloads: list[Any]
+    code_hashes: list[str]
+    languages: list[str]
+    worker_ids: list[str | None]
+    cache_ids: list[str | None]
+    max_attempts: list[int]
+    timeouts: list[int]
+    retry_on_errors: list[bool]
+    idempotency_keys: list[str | None]
+    trace_ids: list[str | None]
+    fingerprints: list[dict[str, str] | None] | None  # None: no job has an idempotency key
+    run_at: datetime | None  # shared by all (None: now): one pgmq.send_batch carries every message
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +82,17 @@ async def find_keyed(conn: DictConn, keys: list[str]) -> dict[str, Keyed]:
     return {r["idempotency_key"]: Keyed(JobId(r["job_id"]), r["request_fingerprint"]) for r in await cur.fetchall()}
 
 
-async def insert(conn: DictConn, columns: dict[str, Any]) -> list[JobId]:
-    """Insert jobs, their `queued` events and their messages (one pgmq.send_batch); ids in input order.
-
-    `columns` holds one list per column of `insert_jobs` and one shared `run_at`.
-    """
-    cur = await conn.execute(q("insert_jobs"), columns)
+async def insert(conn: DictConn, new: NewJobs) -> list[JobId]:
+    """Insert jobs, their `queued` events and their messages (one pgmq.send_batch); ids in input order."""
+    cur = await conn.execute(q("insert_jobs"), {
+        "payloads": [Jsonb(p) for p in new.payloads], "code_hashes": new.code_hashes, "languages": new.languages,
+        "worker_ids": new.worker_ids, "cache_ids": new.cache_ids, "max_attempts": new.max_attempts,
+        "timeouts": new.timeouts, "retry_on_errors": new.retry_on_errors, "idempotency_keys": new.idempotency_keys,
+        "trace_ids": new.trace_ids,
+        # NULL when no job has a key: unnest pads it to NULL per row, so unkeyed batches send nothing.
+        "fingerprints": [Jsonb(f) if f else None for f in new.fingerprints] if new.fingerprints else None,
+        "run_at": new.run_at,
+    })
     return [JobId(r["job_id"]) for r in await cur.fetchall()]
 
 

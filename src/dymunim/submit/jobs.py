@@ -8,16 +8,14 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from psycopg import errors
-from psycopg.types.json import Jsonb
 
 from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId
 from dymunim.settings import Settings
 from dymunim.store import jobs as store_jobs
-from dymunim.store.jobs import NewCode
+from dymunim.store.jobs import NewCode, NewJobs
 from dymunim.submit.spec import JobSpec
 
 
@@ -163,7 +161,7 @@ async def _submit_once(
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            ids = await store_jobs.insert(conn, _insert_params(group, hashes, run_at, settings, prints))
+            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, run_at, settings, prints))
             for (i, _), job_id in zip(group, ids, strict=True):
                 out[i] = Submitted(job_id, created=True)
         await store_jobs.wake_dispatchers(conn)
@@ -178,23 +176,22 @@ async def _submit_once(
     return [s for s in out if s is not None]
 
 
-def _insert_params(
+def _new_jobs(
     group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings,
     prints: dict[int, dict[str, str]],
-) -> dict[str, Any]:
+) -> NewJobs:
     specs = [s for _, s in group]
-    return {
-        "payloads": [Jsonb(s.payload) for s in specs],
-        "code_hashes": [hashes[s.code] for s in specs],
-        "languages": [s.language for s in specs],
-        "worker_ids": [s.worker_id for s in specs],
-        "cache_ids": [s.cache_id for s in specs],
-        "max_attempts": [s.max_attempts or settings.default_max_attempts for s in specs],
-        "timeouts": [s.timeout_ms or settings.default_timeout_ms for s in specs],
-        "retry_on_errors": [s.retry_on_error for s in specs],
-        "idempotency_keys": [s.idempotency_key for s in specs],
-        "trace_ids": [s.trace_id for s in specs],
-        # NULL when no job has a key: unnest pads it to NULL per row, so unkeyed batches send nothing.
-        "fingerprints": [Jsonb(prints[i]) if i in prints else None for i, _ in group] if prints else None,
-        "run_at": run_at,
-    }
+    return NewJobs(
+        payloads=[s.payload for s in specs],
+        code_hashes=[hashes[s.code] for s in specs],
+        languages=[s.language for s in specs],
+        worker_ids=[s.worker_id for s in specs],
+        cache_ids=[s.cache_id for s in specs],
+        max_attempts=[s.max_attempts or settings.default_max_attempts for s in specs],
+        timeouts=[s.timeout_ms or settings.default_timeout_ms for s in specs],
+        retry_on_errors=[s.retry_on_error for s in specs],
+        idempotency_keys=[s.idempotency_key for s in specs],
+        trace_ids=[s.trace_id for s in specs],
+        fingerprints=[prints.get(i) for i, _ in group] if prints else None,
+        run_at=run_at,
+    )
