@@ -49,6 +49,10 @@ def test_well_formed_messages_pass() -> None:
     check_line(GOOD_OUTCOME | {"index": 3})
 
 
+def test_what_json_allows_passes_too() -> None:
+    check_job({"code": "\ud800", "payload": ["\udfff", 2**70, 1e300], "job_id": 2**70, "timeout_ms": 2.0})
+
+
 def test_a_check_never_changes_what_it_checks() -> None:
     job = {"code": "return 1"}
     check_job(job)
@@ -69,6 +73,7 @@ def test_a_check_never_changes_what_it_checks() -> None:
     (check_job, {"code": "x", "cache_id": "x" * 201}, "cache_id must be shorter than or equal to 200 characters"),
     (check_job, {"code": "x", "cache_id": "a b"}, "cache_id must match pattern ^[A-Za-z0-9_.:-]+$"),
     (check_job, {"code": "x", "job_id": "7"}, "job_id must be integer or null"),
+    (check_job, {"code": "x", "cache_id": "\ud800"}, "cache_id must match pattern ^[A-Za-z0-9_.:-]+$"),
     (check_batch, {"jobs": "no"}, "jobs must be array"),
     (check_batch, {}, "body must contain ['jobs'] properties"),
     (check_batch, {"jobs": [{"code": "x"}, {"code": "y", "timeout_ms": 0}]},
