@@ -12,11 +12,11 @@ export interface paths {
             cookie?: never;
         };
         /** Messages in the dead-letter queue */
-        get: operations["dead_letters_api_dead_letters_get"];
+        get: operations["dead_letters"];
         put?: never;
         post?: never;
         /** Purge the dead-letter queue (needs confirm=true) */
-        delete: operations["purge_api_dead_letters_delete"];
+        delete: operations["purge"];
         options?: never;
         head?: never;
         patch?: never;
@@ -32,7 +32,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Run every dead-lettered job again */
-        post: operations["replay_all_api_dead_letters_replay_all_post"];
+        post: operations["replay_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -49,7 +49,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Run a dead job again from its dead letter */
-        post: operations["replay_api_dead_letters__msg_id__replay_post"];
+        post: operations["replay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -64,7 +64,7 @@ export interface paths {
             cookie?: never;
         };
         /** Live job events (Server-Sent Events) */
-        get: operations["events_api_events_get"];
+        get: operations["events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -81,7 +81,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every check with its detail: dispatchers, executor processes */
-        get: operations["health_detail_api_health_get"];
+        get: operations["health_detail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -98,10 +98,10 @@ export interface paths {
             cookie?: never;
         };
         /** Jobs, newest first (listJobs) */
-        get: operations["list_jobs_api_jobs_get"];
+        get: operations["list_jobs"];
         put?: never;
         /** Submit a job (executeDynamicWorker) */
-        post: operations["submit_api_jobs_post"];
+        post: operations["submit_job"];
         delete?: never;
         options?: never;
         head?: never;
@@ -118,7 +118,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Submit many jobs at once */
-        post: operations["submit_batch_api_jobs_batch_post"];
+        post: operations["submit_batch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -133,7 +133,7 @@ export interface paths {
             cookie?: never;
         };
         /** One job with its lifecycle events (getJobStatus) */
-        get: operations["get_job_api_jobs__job_id__get"];
+        get: operations["get_job"];
         put?: never;
         post?: never;
         delete?: never;
@@ -152,7 +152,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel a queued or retrying job */
-        post: operations["cancel_api_jobs__job_id__cancel_post"];
+        post: operations["cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -169,7 +169,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Run a failed or dead job again */
-        post: operations["retry_api_jobs__job_id__retry_post"];
+        post: operations["retry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -184,7 +184,7 @@ export interface paths {
             cookie?: never;
         };
         /** Counts, throughput and latency (getMetrics) */
-        get: operations["metrics_api_metrics_get"];
+        get: operations["metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -201,7 +201,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every pgmq queue with depth and ages */
-        get: operations["list_queues_api_queues_get"];
+        get: operations["list_queues"];
         put?: never;
         post?: never;
         delete?: never;
@@ -218,7 +218,7 @@ export interface paths {
             cookie?: never;
         };
         /** Peek at messages without claiming them */
-        get: operations["queue_messages_api_queues__name__messages_get"];
+        get: operations["queue_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -235,10 +235,10 @@ export interface paths {
             cookie?: never;
         };
         /** Saved workers, newest first */
-        get: operations["list_workers_api_workers_get"];
+        get: operations["list_workers"];
         put?: never;
         /** Save code as a named worker */
-        post: operations["create_api_workers_post"];
+        post: operations["create_worker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -253,7 +253,7 @@ export interface paths {
             cookie?: never;
         };
         /** A saved worker and its recent jobs */
-        get: operations["get_worker_api_workers__worker_id__get"];
+        get: operations["get_worker"];
         put?: never;
         post?: never;
         delete?: never;
@@ -272,7 +272,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Run a saved worker with a payload */
-        post: operations["run_api_workers__worker_id__run_post"];
+        post: operations["run_worker"];
         delete?: never;
         options?: never;
         head?: never;
@@ -287,7 +287,7 @@ export interface paths {
             cookie?: never;
         };
         /** Up or down per check (no token; 503 when any is down; detail at /api/health) */
-        get: operations["health_health_get"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -304,7 +304,7 @@ export interface paths {
             cookie?: never;
         };
         /** Prometheus metrics */
-        get: operations["prometheus_metrics_get"];
+        get: operations["prometheus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -330,7 +330,7 @@ export interface components {
              * Jobs
              * @description Up to 1000 job objects, each as for POST /api/jobs
              */
-            jobs: unknown[];
+            jobs: components["schemas"]["JsonValue"][];
         };
         /** BatchOut */
         BatchOut: {
@@ -341,6 +341,21 @@ export interface components {
              * @description job id per input item, null where the item was invalid
              */
             ids: (number | null)[];
+        };
+        /**
+         * CheckOut
+         * @description One check: up or down, why it is down, and (with a token) its detail as more members.
+         */
+        CheckOut: {
+            /**
+             * Error
+             * @description What is wrong (only when down)
+             */
+            error?: string | null;
+            /** Ok */
+            ok: boolean;
+        } & {
+            [key: string]: unknown;
         };
         /** ColdWarm */
         ColdWarm: {
@@ -360,12 +375,35 @@ export interface components {
             /** Failures */
             failures: number;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /** FieldError */
+        FieldError: {
+            /**
+             * Field
+             * @description The field, dotted (e.g. jobs.3.timeout_ms), or `body`
+             */
+            field: string;
+            /** Message */
+            message: string;
         };
-        /** Job */
+        /** Health */
+        Health: {
+            /**
+             * Checks
+             * @description database, dispatchers, executor, postgres (when embedded)
+             */
+            checks: {
+                [key: string]: components["schemas"]["CheckOut"];
+            };
+            /**
+             * Ok
+             * @description Every check is up
+             */
+            ok: boolean;
+        };
+        /**
+         * Job
+         * @description A job with everything it holds; `events` and `attempt_history` when asked for one job.
+         */
         Job: {
             /** Attempt History */
             attempt_history?: components["schemas"]["JobAttempt"][] | null;
@@ -386,12 +424,11 @@ export interface components {
             created_at: string;
             /** Duration Ms */
             duration_ms: number | null;
-            /** Error */
-            error?: unknown;
+            error?: components["schemas"]["JobError"] | null;
             /** Events */
             events?: components["schemas"]["JobEvent"][] | null;
             /** Execution Logs */
-            execution_logs: unknown[];
+            execution_logs: components["schemas"]["LogLine"][];
             /** Finished At */
             finished_at: string | null;
             /** Idempotency Key */
@@ -408,18 +445,15 @@ export interface components {
             max_attempts: number;
             /** Msg Id */
             msg_id: number | null;
-            /** Payload */
-            payload: unknown;
-            /** Result */
-            result?: unknown;
+            payload: components["schemas"]["JsonValue"];
+            result?: components["schemas"]["JsonValue"];
             /** Retry On Error */
             retry_on_error: boolean;
             /** Run At */
             run_at: string | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["JobStatus"];
             /** Timeout Ms */
             timeout_ms: number;
             /** Trace Id */
@@ -432,7 +466,10 @@ export interface components {
             /** Worker Id */
             worker_id: string | null;
         };
-        /** JobAttempt */
+        /**
+         * JobAttempt
+         * @description One finished (or lost) attempt.
+         */
         JobAttempt: {
             /** Attempt */
             attempt: number;
@@ -440,19 +477,39 @@ export interface components {
             cold_start: boolean | null;
             /** Duration Ms */
             duration_ms: number | null;
-            /** Error */
-            error?: unknown;
+            error?: components["schemas"]["JobError"] | null;
             /**
              * Finished At
              * Format: date-time
              */
             finished_at: string;
-            /** Outcome */
-            outcome: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "succeeded" | "failed" | "retrying" | "dead" | "lost";
             /** Started At */
             started_at: string | null;
         };
-        /** JobEvent */
+        /**
+         * JobError
+         * @description Why an attempt failed: the user's exception, or an infrastructure error dymunim names.
+         */
+        JobError: {
+            /** Message */
+            message: string;
+            /**
+             * Name
+             * @description The error's class, e.g. TypeError, TimeoutError, ExecutorUnavailable
+             */
+            name: string;
+            /** Stack */
+            stack?: string | null;
+        };
+        /**
+         * JobEvent
+         * @description One status transition, as written in the transaction that made it.
+         */
         JobEvent: {
             /**
              * At
@@ -462,18 +519,18 @@ export interface components {
             /** Attempt */
             attempt: number;
             /** Detail */
-            detail?: unknown;
+            detail?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
             /** Event Id */
             event_id: number;
-            /** From Status */
-            from_status: string | null;
-            /** To Status */
-            to_status: string;
+            from_status: components["schemas"]["JobStatus"] | null;
+            to_status: components["schemas"]["JobStatus"];
         };
         /** JobPage */
         JobPage: {
             /** Jobs */
-            jobs: components["schemas"]["Job"][];
+            jobs: components["schemas"]["JobSummary"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -522,29 +579,107 @@ export interface components {
             /** Trace Id */
             trace_id?: string | null;
         };
-        /** Message */
-        Message: {
+        /**
+         * JobStatus
+         * @description A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006); a test
+         *     compares the two.
+         * @enum {string}
+         */
+        JobStatus: "queued" | "running" | "succeeded" | "failed" | "retrying" | "dead" | "cancelled";
+        /**
+         * JobSummary
+         * @description A job as lists show it: no code, payload or logs; the result as a short preview.
+         */
+        JobSummary: {
+            /** Attempts */
+            attempts: number;
+            /** Cache Id */
+            cache_id: string | null;
+            /** Code Hash */
+            code_hash: string;
+            /** Cold Start */
+            cold_start: boolean | null;
             /**
-             * Enqueued At
+             * Created At
              * Format: date-time
              */
-            enqueued_at: string;
+            created_at: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            error: components["schemas"]["JobError"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Idempotency Key */
+            idempotency_key: string | null;
+            /** Job Id */
+            job_id: number;
+            /** Language */
+            language: string;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Result Preview
+             * @description The result as JSON text, cut to 200 characters
+             */
+            result_preview: string | null;
+            /** Retry On Error */
+            retry_on_error: boolean;
+            /** Run At */
+            run_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["JobStatus"];
+            /** Timeout Ms */
+            timeout_ms: number;
+            /** Trace Id */
+            trace_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Worker Id */
+            worker_id: string | null;
+        };
+        JsonValue: unknown;
+        /**
+         * LiveEvent
+         * @description One transition as `/api/events` streams it (also what the NOTIFY trigger sends).
+         */
+        LiveEvent: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Attempt */
+            attempt: number;
+            /** Event Id */
+            event_id: number;
+            from: components["schemas"]["JobStatus"] | null;
+            /** Job Id */
+            job_id: number;
+            status: components["schemas"]["JobStatus"];
+        };
+        /** LogLine */
+        LogLine: {
+            /**
+             * At
+             * @description ISO 8601 time the line was written
+             */
+            at: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "log" | "info" | "warn" | "error" | "debug";
             /** Message */
-            message: unknown;
-            /** Msg Id */
-            msg_id: number;
-            /** Read Ct */
-            read_ct: number;
-            /**
-             * Vt
-             * Format: date-time
-             */
-            vt: string;
+            message: string;
         };
         /** Messages */
         Messages: {
             /** Messages */
-            messages: components["schemas"]["Message"][];
+            messages: components["schemas"]["QueueMessage"][];
         };
         /** Metrics */
         Metrics: {
@@ -587,6 +722,49 @@ export interface components {
             /** P99 */
             p99: number | null;
         };
+        /**
+         * Problem
+         * @description Every error answer (RFC 9457 problem details, application/problem+json).
+         */
+        Problem: {
+            /**
+             * Detail
+             * @description What was wrong and how to fix it
+             */
+            detail: string;
+            /**
+             * Differs
+             * @description A reused idempotency key: the fields that differ
+             */
+            differs?: string[] | null;
+            /**
+             * Errors
+             * @description Invalid requests: one entry per field
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /**
+             * Job Id
+             * @description A reused idempotency key: the job it belongs to
+             */
+            job_id?: number | null;
+            /** Status */
+            status: number;
+            /**
+             * Title
+             * @description The kind of error, e.g. Invalid request, Not found
+             */
+            title: string;
+            /**
+             * Type
+             * @default about:blank
+             */
+            type?: string;
+        };
+        /** Purged */
+        Purged: {
+            /** Purged */
+            purged: number;
+        };
         /** QueueInfo */
         QueueInfo: {
             /** Newest Msg Age Sec */
@@ -600,35 +778,52 @@ export interface components {
             /** Total Messages */
             total_messages: number;
         };
+        /** QueueMessage */
+        QueueMessage: {
+            /**
+             * Enqueued At
+             * Format: date-time
+             */
+            enqueued_at: string;
+            message: components["schemas"]["JsonValue"];
+            /** Msg Id */
+            msg_id: number;
+            /** Read Ct */
+            read_ct: number;
+            /**
+             * Vt
+             * Format: date-time
+             */
+            vt: string;
+        };
         /** Queues */
         Queues: {
             /** Queues */
             queues: components["schemas"]["QueueInfo"][];
         };
+        /** Replayed */
+        Replayed: {
+            /** Job Id */
+            job_id: number;
+        };
+        /** ReplayedAll */
+        ReplayedAll: {
+            /** Replayed */
+            replayed: number;
+        };
         /** RunIn */
         RunIn: {
             /** Max Attempts */
             max_attempts?: number | null;
-            /** Payload */
-            payload?: unknown;
+            payload?: components["schemas"]["JsonValue"];
             /** Timeout Ms */
             timeout_ms?: number | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
-        /** Worker */
-        Worker: {
+        /**
+         * SavedWorker
+         * @description Code saved under a name, run again with new input.
+         */
+        SavedWorker: {
             /** Cache Id */
             cache_id: string | null;
             /** Code */
@@ -640,14 +835,20 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Jobs */
+            /**
+             * Jobs
+             * @description How many jobs ran this worker (lists only)
+             */
             jobs?: number | null;
             /** Language */
             language: string;
             /** Name */
             name: string;
-            /** Recent Jobs */
-            recent_jobs?: components["schemas"]["Job"][] | null;
+            /**
+             * Recent Jobs
+             * @description Newest jobs (one worker only)
+             */
+            recent_jobs?: components["schemas"]["JobSummary"][] | null;
             /** Worker Id */
             worker_id: string;
         };
@@ -669,7 +870,7 @@ export interface components {
         /** Workers */
         Workers: {
             /** Workers */
-            workers: components["schemas"]["Worker"][];
+            workers: components["schemas"]["SavedWorker"][];
         };
     };
     responses: never;
@@ -680,7 +881,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    dead_letters_api_dead_letters_get: {
+    dead_letters: {
         parameters: {
             query?: {
                 limit?: number;
@@ -700,18 +901,18 @@ export interface operations {
                     "application/json": components["schemas"]["Messages"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    purge_api_dead_letters_delete: {
+    purge: {
         parameters: {
             query?: {
                 confirm?: boolean;
@@ -728,23 +929,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: number;
-                    };
+                    "application/json": components["schemas"]["Purged"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    replay_all_api_dead_letters_replay_all_post: {
+    replay_all: {
         parameters: {
             query?: never;
             header?: never;
@@ -759,14 +958,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: number;
-                    };
+                    "application/json": components["schemas"]["ReplayedAll"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    replay_api_dead_letters__msg_id__replay_post: {
+    replay: {
         parameters: {
             query?: never;
             header?: never;
@@ -783,23 +989,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: number;
-                    };
+                    "application/json": components["schemas"]["Replayed"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    events_api_events_get: {
+    events: {
         parameters: {
             query?: {
                 last_event_id?: number | null;
@@ -812,25 +1016,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description One `data:` line per transition, each a LiveEvent as JSON */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/event-stream": components["schemas"]["LiveEvent"];
+                };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    health_detail_api_health_get: {
+    health_detail: {
         parameters: {
             query?: never;
             header?: never;
@@ -845,17 +1051,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_jobs_api_jobs_get: {
+    list_jobs: {
         parameters: {
             query?: {
-                status?: ("queued" | "running" | "succeeded" | "failed" | "retrying" | "dead" | "cancelled") | null;
+                status?: components["schemas"]["JobStatus"] | null;
                 cache_id?: string | null;
                 worker_id?: string | null;
                 trace_id?: string | null;
@@ -882,21 +1095,21 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    submit_api_jobs_post: {
+    submit_job: {
         parameters: {
             query?: {
-                /** @description Seconds to wait for a terminal state */
+                /** @description Seconds to wait for a terminal state before answering */
                 wait?: number | null;
             };
             header?: {
@@ -921,18 +1134,18 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    submit_batch_api_jobs_batch_post: {
+    submit_batch: {
         parameters: {
             query?: never;
             header?: never;
@@ -954,18 +1167,18 @@ export interface operations {
                     "application/json": components["schemas"]["BatchOut"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_job_api_jobs__job_id__get: {
+    get_job: {
         parameters: {
             query?: never;
             header?: never;
@@ -985,18 +1198,18 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    cancel_api_jobs__job_id__cancel_post: {
+    cancel: {
         parameters: {
             query?: never;
             header?: never;
@@ -1016,18 +1229,18 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    retry_api_jobs__job_id__retry_post: {
+    retry: {
         parameters: {
             query?: never;
             header?: never;
@@ -1047,18 +1260,18 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    metrics_api_metrics_get: {
+    metrics: {
         parameters: {
             query?: {
                 range_minutes?: number;
@@ -1078,18 +1291,18 @@ export interface operations {
                     "application/json": components["schemas"]["Metrics"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_queues_api_queues_get: {
+    list_queues: {
         parameters: {
             query?: never;
             header?: never;
@@ -1107,9 +1320,18 @@ export interface operations {
                     "application/json": components["schemas"]["Queues"];
                 };
             };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    queue_messages_api_queues__name__messages_get: {
+    queue_messages: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1131,18 +1353,18 @@ export interface operations {
                     "application/json": components["schemas"]["Messages"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_workers_api_workers_get: {
+    list_workers: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1162,18 +1384,18 @@ export interface operations {
                     "application/json": components["schemas"]["Workers"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    create_api_workers_post: {
+    create_worker: {
         parameters: {
             query?: never;
             header?: never;
@@ -1192,21 +1414,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Worker"];
+                    "application/json": components["schemas"]["SavedWorker"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_worker_api_workers__worker_id__get: {
+    get_worker: {
         parameters: {
             query?: never;
             header?: never;
@@ -1223,23 +1445,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Worker"];
+                    "application/json": components["schemas"]["SavedWorker"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    run_api_workers__worker_id__run_post: {
+    run_worker: {
         parameters: {
             query?: {
+                /** @description Seconds to wait for a terminal state before answering */
                 wait?: number | null;
             };
             header?: {
@@ -1266,18 +1489,18 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description An error (application/problem+json) */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    health_health_get: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
@@ -1292,12 +1515,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A check is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    prometheus_metrics_get: {
+    prometheus: {
         parameters: {
             query?: never;
             header?: never;
@@ -1311,7 +1552,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
         };
     };

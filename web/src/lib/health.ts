@@ -32,6 +32,6 @@ export function healthRows(health: Health): HealthRow[] {
   return ordered.flatMap((name) => {
     const check = health.checks[name];
     if (!check) return [];
-    return [{ name, label: labelOf(name, check), ok: !!check.ok, detail: check.error }];
+    return [{ name, label: labelOf(name, check), ok: !!check.ok, detail: check.error ?? undefined }];
   });
 }

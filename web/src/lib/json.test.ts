@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkJson, previewJson, prettyJson } from "./json";
+import { checkJson, clip, previewJson, prettyJson } from "./json";
 
 describe("checkJson", () => {
   it("accepts any JSON value", () => {
@@ -29,6 +29,10 @@ describe("display", () => {
     expect(prettyJson("x")).toBe('"x"');
     expect(previewJson({ long: "x".repeat(100) }, 20)).toHaveLength(20);
     expect(previewJson(undefined)).toBe("");
+  });
+  it("clips a list row's result preview (JSON text already)", () => {
+    expect(clip('{"a": 1}', 20)).toBe('{"a": 1}');
+    expect(clip("x".repeat(30), 10)).toBe(`${"x".repeat(9)}…`);
   });
 });
 

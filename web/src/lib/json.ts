@@ -135,5 +135,10 @@ export function previewJson(v: unknown, max = 80): string {
   } catch {
     s = String(v);
   }
+  return clip(s, max);
+}
+
+/** `s` cut to `max` characters, an ellipsis marking the cut (e.g. a list row's result preview). */
+export function clip(s: string, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

@@ -1,29 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { applyEventToJob, applyEventToList, type InfiniteJobs, parseLiveEvent } from "./live-merge";
-import type { Job, LiveEvent } from "./types";
+import type { Job, JobSummary, LiveEvent } from "./types";
 
-function job(id: number, over: Partial<Job> = {}): Job {
+/** A row of a job list, as GET /api/jobs answers it. */
+function summary(id: number, over: Partial<JobSummary> = {}): JobSummary {
   return {
     job_id: id,
-    job_type: "dynamic_worker",
     status: "queued",
-    payload: {},
-    result: null,
     error: null,
-    code: "return 1",
+    result_preview: null,
     code_hash: "h",
     language: "javascript",
     worker_id: null,
     cache_id: null,
-    execution_logs: [],
-    logs_truncated: false,
     attempts: 0,
     max_attempts: 3,
     timeout_ms: 30000,
     retry_on_error: false,
     idempotency_key: null,
     trace_id: null,
-    msg_id: 1,
     run_at: null,
     created_at: "2026-11-25T12:00:00Z",
     updated_at: "2026-11-25T12:00:00Z",
@@ -35,11 +30,27 @@ function job(id: number, over: Partial<Job> = {}): Job {
   };
 }
 
+/** One job with everything it holds, as GET /api/jobs/{id} answers it. */
+function job(id: number, over: Partial<Job> = {}): Job {
+  const { result_preview: _, ...row } = summary(id);
+  return {
+    ...row,
+    job_type: "dynamic_worker",
+    payload: {},
+    result: null,
+    code: "return 1",
+    execution_logs: [],
+    logs_truncated: false,
+    msg_id: 1,
+    ...over,
+  };
+}
+
 function ev(id: number, status: LiveEvent["status"], attempt: number, at = "2026-11-25T12:00:01Z"): LiveEvent {
   return { event_id: 100 + attempt, job_id: id, status, from: null, attempt, at };
 }
 
-const list = (...jobs: Job[]): InfiniteJobs => ({ pages: [{ jobs, next_cursor: null }], pageParams: [null] });
+const list = (...jobs: JobSummary[]): InfiniteJobs => ({ pages: [{ jobs, next_cursor: null }], pageParams: [null] });
 
 describe("parseLiveEvent", () => {
   it("parses the server's shape", () => {
@@ -81,23 +92,23 @@ describe("applyEventToJob", () => {
 
 describe("applyEventToList", () => {
   it("patches a listed job in place", () => {
-    const data = list(job(2), job(1));
+    const data = list(summary(2), summary(1));
     const r = applyEventToList(data, ev(1, "running", 1), {});
     expect(r?.refetch).toBe(false);
     expect(r?.data.pages[0].jobs[1].status).toBe("running");
     expect(r?.data.pages[0].jobs[0]).toBe(data.pages[0].jobs[0]);
   });
   it("asks for a refetch for a new job that belongs in the list", () => {
-    const data = list(job(2), job(1));
+    const data = list(summary(2), summary(1));
     expect(applyEventToList(data, ev(3, "queued", 0), {})?.refetch).toBe(true);
     expect(applyEventToList(data, ev(3, "queued", 0), { status: "queued" })?.refetch).toBe(true);
     expect(applyEventToList(data, ev(3, "queued", 0), { status: "failed" })?.refetch).toBe(false);
   });
   it("does not refetch for an old job that is not loaded", () => {
-    expect(applyEventToList(list(job(9)), ev(3, "running", 1), {})?.refetch).toBe(false);
+    expect(applyEventToList(list(summary(9)), ev(3, "running", 1), {})?.refetch).toBe(false);
   });
   it("refetches a filtered list a job has left", () => {
-    const r = applyEventToList(list(job(4, { status: "queued" })), ev(4, "running", 1), { status: "queued" });
+    const r = applyEventToList(list(summary(4, { status: "queued" })), ev(4, "running", 1), { status: "queued" });
     expect(r?.refetch).toBe(true);
   });
   it("returns null without data", () => {

@@ -34,8 +34,11 @@ function time(v: string | null | undefined): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
+/** What an event can patch: a whole job (detail page) and a list row alike. */
+type Patchable = Pick<Job, "job_id" | "status" | "attempts" | "updated_at" | "started_at" | "finished_at">;
+
 /** The job with the event applied, or the same object when the event is older than what we have. */
-export function applyEventToJob(job: Job, ev: LiveEvent): Job {
+export function applyEventToJob<J extends Patchable>(job: J, ev: LiveEvent): J {
   if (job.job_id !== ev.job_id) return job;
   if (ev.attempt < job.attempts) return job; // a stale attempt's event (fencing)
   if (ev.attempt === job.attempts && time(ev.at) < time(job.updated_at)) return job;

@@ -1,15 +1,18 @@
 // The API's JSON shapes, named for the UI. Each comes from the server's OpenAPI document
 // (web/openapi.json, written by `dymunim openapi`; api.gen.ts, written from it by `npm run gen:api`;
 // `make api-client` does both). This file only gives them the names the components use, so a
-// regenerated client changes this one file, if any. Only what the document cannot say is written
-// here by hand, each marked with why.
-import type { components, paths } from "./api.gen";
+// regenerated client changes this one file, if any. What the document leaves open (free-form health
+// details, status-keyed counts) is narrowed here, each marked with why.
+import type { components } from "./api.gen";
 
 type Schemas = components["schemas"];
 
-/** `T` with some fields said more precisely than the server's schema says them today. */
+/** `T` with some fields said more precisely than the server's schema says them. */
 type Narrow<T, Fields extends { [K in keyof T]?: unknown }> = Omit<T, keyof Fields> & Fields;
 
+export type JobStatus = Schemas["JobStatus"];
+
+/** The statuses in the order the UI lists them; the compiler holds the list equal to the server's. */
 export const JOB_STATUSES = [
   "queued",
   "running",
@@ -18,71 +21,46 @@ export const JOB_STATUSES = [
   "retrying",
   "dead",
   "cancelled",
-] as const;
-/** The filter of GET /api/jobs lists the statuses (Job.status is still a plain string there). */
-export type JobStatus = NonNullable<NonNullable<paths["/api/jobs"]["get"]["parameters"]["query"]>["status"]>;
-
-// JOB_STATUSES is the list the UI iterates; the compiler holds it equal to the server's statuses.
+] as const satisfies readonly JobStatus[];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const statusesMatch: Same<(typeof JOB_STATUSES)[number], JobStatus> = true;
-void statusesMatch;
+const everyStatusListed: Same<(typeof JOB_STATUSES)[number], JobStatus> = true;
+void everyStatusListed;
 
 export type JobId = number;
-
-/** Hand-written: the server types `error` as any JSON. */
-export interface JobError {
-  name?: string;
-  message?: string;
-  stack?: string | null;
-}
-
-/** Hand-written: the server types `execution_logs` as a list of any JSON. */
-export interface LogLine {
-  level: string;
-  at: string | number;
-  message: string;
-}
-
-export type JobEvent = Narrow<Schemas["JobEvent"], { from_status: JobStatus | null; to_status: JobStatus }>;
-
+export type JobError = Schemas["JobError"];
+export type LogLine = Schemas["LogLine"];
+export type JobEvent = Schemas["JobEvent"];
 /** One finished (or lost) attempt of a job. */
-export type JobAttempt = Narrow<
-  Schemas["JobAttempt"],
-  { outcome: "succeeded" | "failed" | "retrying" | "dead" | "lost"; error?: JobError | null }
->;
-
-export type Job = Narrow<
-  Schemas["Job"],
-  {
-    status: JobStatus;
-    error?: JobError | null;
-    execution_logs: LogLine[];
-    events?: JobEvent[] | null;
-    attempt_history?: JobAttempt[] | null;
-  }
->;
-
-export type JobPage = Narrow<Schemas["JobPage"], { jobs: Job[] }>;
-
+export type JobAttempt = Schemas["JobAttempt"];
+/** One job with everything it holds (GET /api/jobs/{id}). */
+export type Job = Schemas["Job"];
+/** A job as lists show it: no code, payload or logs; the result as a short JSON preview. */
+export type JobSummary = Schemas["JobSummary"];
+export type JobPage = Schemas["JobPage"];
 /** The body of POST /api/jobs. */
 export type JobSubmit = Schemas["JobSpec"];
+/** One line of the /api/events stream. */
+export type LiveEvent = Schemas["LiveEvent"];
 
 export type Percentiles = Schemas["Percentiles"];
-
+/** The schema keys counts by any string; they are job statuses. */
 export type Metrics = Narrow<Schemas["Metrics"], { counts: Partial<Record<JobStatus, number>> }>;
 
 export type QueueInfo = Schemas["QueueInfo"];
+export type QueueMessage = Schemas["QueueMessage"];
 
-export type QueueMessage = Schemas["Message"];
-
-export type SavedWorker = Narrow<Schemas["Worker"], { recent_jobs?: Job[] | null }>;
-
+export type SavedWorker = Schemas["SavedWorker"];
 /** The body of POST /api/workers. */
 export type SavedWorkerIn = Schemas["WorkerIn"];
 
-// Hand-written: GET /api/health answers a free-form object in the schema (new checks appear as new
-// keys), so its shape is written here.
+/** Every error answer (application/problem+json); `detail` is the sentence to show. */
+export type Problem = Schemas["Problem"];
 
+/** One named check of GET /api/health: up or down, a short reason, and its own detail fields. */
+export type HealthCheck = Schemas["CheckOut"];
+
+// The schema leaves each check's detail open (new checks appear as new keys); what the UI reads of
+// the known ones is said here.
 export interface ExecutorProcess {
   index: number;
   pid: number | null;
@@ -93,13 +71,6 @@ export interface ExecutorProcess {
   rss_mb: number | null;
 }
 
-/** One named check of GET /api/health: up or down, a short reason, and its own detail fields. */
-export interface HealthCheck {
-  ok: boolean;
-  error?: string;
-  [detail: string]: unknown;
-}
-
 export interface DispatcherAlive {
   id: string;
   pid: number;
@@ -108,25 +79,16 @@ export interface DispatcherAlive {
   last_seen: string;
 }
 
-/** GET /api/health (token): every check with its detail. New checks appear as new keys. (A type, not
- * an interface, so it stays assignable to the schema's free-form object.) */
-export type Health = {
-  ok: boolean;
-  checks: {
-    database?: HealthCheck;
-    executor?: HealthCheck & { processes?: ExecutorProcess[] };
-    dispatchers?: HealthCheck & { alive?: DispatcherAlive[] };
-    postgres?: HealthCheck & { restarts?: number; last_restart_at?: string | null };
-    [name: string]: HealthCheck | undefined;
-  };
-};
-
-/** Hand-written: one line of the /api/events stream (server-sent events are not in the schema). */
-export interface LiveEvent {
-  event_id: number;
-  job_id: JobId;
-  status: JobStatus;
-  from: JobStatus | null;
-  attempt: number;
-  at: string;
-}
+/** GET /api/health (token): every check with its detail. */
+export type Health = Narrow<
+  Schemas["Health"],
+  {
+    checks: {
+      database?: HealthCheck;
+      executor?: HealthCheck & { processes?: ExecutorProcess[] };
+      dispatchers?: HealthCheck & { alive?: DispatcherAlive[] };
+      postgres?: HealthCheck & { restarts?: number; last_restart_at?: string | null };
+      [name: string]: HealthCheck | undefined;
+    };
+  }
+>;

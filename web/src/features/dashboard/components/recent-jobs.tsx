@@ -8,7 +8,7 @@ import { Card, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { api } from "@/lib/api";
 import { formatDuration } from "@/lib/format";
-import { previewJson } from "@/lib/json";
+import { clip } from "@/lib/json";
 import type { JobStatus } from "@/lib/types";
 
 export function RecentJobs({
@@ -66,9 +66,9 @@ export function RecentJobs({
                   <StatusBadge status={j.status} />
                   <span className="min-w-0 flex-1 truncate font-mono text-xs text-muted-foreground">
                     {j.error
-                      ? `${j.error.name ?? "Error"}: ${j.error.message ?? ""}`
+                      ? `${j.error.name}: ${j.error.message}`
                       : j.status === "succeeded"
-                        ? previewJson(j.result, 60)
+                        ? clip(j.result_preview ?? "", 60)
                         : (j.cache_id ?? "")}
                   </span>
                   <span className="hidden w-16 text-right text-xs text-muted-foreground tabular-nums sm:block">

@@ -31,9 +31,9 @@ export function Timeline({ events }: { events: JobEvent[] }) {
                 </time>
                 {e.attempt > 0 && <span> · attempt {e.attempt}</span>}
               </p>
-              {e.detail != null && e.detail !== "" && (
+              {e.detail != null && Object.keys(e.detail).length > 0 && (
                 <p className="mt-1 font-mono text-xs break-words text-muted-foreground" title={previewJson(e.detail, 2000)}>
-                  {typeof e.detail === "string" ? e.detail : previewJson(e.detail, 160)}
+                  {previewJson(e.detail, 160)}
                 </p>
               )}
             </div>

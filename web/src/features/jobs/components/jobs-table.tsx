@@ -3,16 +3,16 @@ import { RelativeTime } from "@/components/relative-time";
 import { StatusBadge } from "@/components/status-badge";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { formatDuration } from "@/lib/format";
-import { previewJson } from "@/lib/json";
-import type { Job } from "@/lib/types";
+import { clip } from "@/lib/json";
+import type { JobSummary } from "@/lib/types";
 
-function outcome(j: Job): { text: string; error: boolean } {
-  if (j.error) return { text: `${j.error.name ?? "Error"}: ${j.error.message ?? ""}`, error: true };
-  if (j.status === "succeeded") return { text: previewJson(j.result, 70), error: false };
+function outcome(j: JobSummary): { text: string; error: boolean } {
+  if (j.error) return { text: `${j.error.name}: ${j.error.message}`, error: true };
+  if (j.status === "succeeded") return { text: clip(j.result_preview ?? "", 70), error: false };
   return { text: "", error: false };
 }
 
-export function JobsTable({ jobs }: { jobs: Job[] }) {
+export function JobsTable({ jobs }: { jobs: JobSummary[] }) {
   return (
     <Table data-testid="jobs-table">
       <TableHeader>
