@@ -21,10 +21,10 @@ def test_docs_render_from_this_origin_only(browser: Any, stack: Stack, web_dist:
     try:
         ui.goto("/docs")
         expect(ui.page.locator(".swagger-ui .title").first).to_contain_text("dymunim")
-        op = ui.page.locator("#operations-jobs-submit_api_jobs_post")
+        op = ui.page.locator("#operations-jobs-submit_job")
         expect(op).to_be_visible()
         # "Try it out" carries the token the UI stored, so a signed-in user's calls are authorised.
-        listing = ui.page.locator("#operations-jobs-list_jobs_api_jobs_get")
+        listing = ui.page.locator("#operations-jobs-list_jobs")
         listing.locator(".opblock-summary").click()
         listing.get_by_role("button", name="Try it out", exact=True).click()
         with ui.page.expect_response(lambda r: r.url.startswith(stack.url + "/api/jobs")) as answer:
