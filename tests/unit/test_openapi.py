@@ -44,3 +44,25 @@ def test_the_document_does_not_depend_on_the_environment(monkeypatch: pytest.Mon
     monkeypatch.setenv("DYMUNIM_SUBMIT_RATE_PER_S", "5")
     monkeypatch.setenv("DATABASE_URL", "postgresql://somewhere/else")
     assert openapi_document() == before
+
+
+def test_every_route_says_what_it_answers() -> None:
+    """The generated client is only as typed as the document: a route without a response model would
+    reach the UI as `unknown`, an error without the Problem schema as an untyped body."""
+    doc = json.loads(openapi_document())
+    untyped: list[str] = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            where = f"{method.upper()} {path}"
+            answers = op["responses"]
+            ok = {code: r for code, r in answers.items() if code.startswith("2")}
+            if not ok:
+                untyped.append(f"{where}: no success answer")
+            for code, answer in ok.items():
+                schemas = [c.get("schema") for c in answer.get("content", {}).values()]
+                if not schemas or not all(s and ("$ref" in s or s.get("type") == "string") for s in schemas):
+                    untyped.append(f"{where} {code}: {schemas}")
+            default = answers.get("default", {}).get("content", {}).get("application/json", {})
+            if default.get("schema") != {"$ref": "#/components/schemas/Problem"}:
+                untyped.append(f"{where}: errors are not declared as Problem")
+    assert not untyped, "\n".join(untyped)
