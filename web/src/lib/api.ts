@@ -16,6 +16,7 @@ import type {
   JobSubmit,
   Metrics,
   QueueInfo,
+  Problem,
   QueueMessage,
   SavedWorker,
   SavedWorkerIn,
@@ -46,7 +47,8 @@ export function problemOf(status: number, statusText: string, body: unknown): Ap
   let title = statusText || `HTTP ${status}`;
   let detail = "";
   if (body && typeof body === "object" && !Array.isArray(body)) {
-    const p = body as { title?: unknown; detail?: unknown };
+    // A Problem from dymunim; checked member by member, since a proxy in between may answer otherwise.
+    const p = body as Partial<Record<keyof Problem, unknown>>;
     if (typeof p.title === "string" && p.title) title = p.title;
     if (typeof p.detail === "string") detail = p.detail;
     else if (p.detail != null) detail = JSON.stringify(p.detail).slice(0, 300);
