@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dymunim.domain import unstorable
-from dymunim.execute.contract import ExecJob, JobError, LogLine, Outcome, dumps
+from dymunim.execute.contract import JOB_DEFAULTS, LOG_LEVELS, ExecJob, JobError, LogLine, Outcome, dumps
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 MAX_ERROR_TEXT = 65_536
 NOTE_LINES = 2
 NOTE_BYTES = 512
@@ -99,8 +98,8 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
     if lenient_text:
         result = fix.deep(result)
     # Room for the executor's own notes (a truncation marker, a repair note) past the job's limits.
-    max_lines = job.get("max_log_lines", 1000) + NOTE_LINES
-    max_bytes = job.get("max_log_bytes", 65_536) + NOTE_LINES * NOTE_BYTES
+    max_lines = job.get("max_log_lines", JOB_DEFAULTS["max_log_lines"]) + NOTE_LINES
+    max_bytes = job.get("max_log_bytes", JOB_DEFAULTS["max_log_bytes"]) + NOTE_LINES * NOTE_BYTES
     kept: list[LogLine] = []
     size = 0
     dropped = 0
@@ -113,7 +112,7 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
             continue
         size += n
         level = line.get("level")
-        kept.append({"level": level if level in _LEVELS else "log", "at": line["at"][:40], "message": message})
+        kept.append({"level": level if level in LOG_LEVELS else "log", "at": line["at"][:40], "message": message})
     if dropped:
         markers.append({"level": "warn", "at": _now(),
                         "message": f"[dymunim] logs truncated by the recorder: {dropped} more lines dropped "
@@ -132,7 +131,7 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
     elif problem := unstorable(result):
         ok, result = False, None
         err = {"name": "ResultError", "stack": None, "message": f"result {problem}; remove it"}
-    elif (size := len(dumps(result))) > job.get("max_result_bytes", 1_048_576):
+    elif (size := len(dumps(result))) > job.get("max_result_bytes", JOB_DEFAULTS["max_result_bytes"]):
         ok, result = False, None
         err = {"name": "ResultError", "stack": None,
                "message": f"result is {size} bytes as JSON, over the limit of "
