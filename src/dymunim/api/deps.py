@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dymunim.db.pool import DictPool
 from dymunim.execute.client import ExecutorClient
@@ -31,7 +32,15 @@ async def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-async def require_token(request: Request, state: State) -> None:
+# Declares the bearer scheme in the OpenAPI document (Swagger UI's Authorize button, typed clients);
+# auto_error=False: require_token below does the check and words the errors.
+_bearer = HTTPBearer(auto_error=False, description="DYMUNIM_API_TOKEN (when set); /api/events also takes ?token=")
+
+
+async def require_token(
+    request: Request, state: State,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
     """With DYMUNIM_API_TOKEN set, every /api route needs it as a bearer token (constant-time compare)."""
     expected = state.settings.api_token
     if not expected:

@@ -16,7 +16,8 @@ from dymunim.domain import AttemptOutcome, JobId, JobStatus, LogLevel
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Fields with a default are still always sent: the OpenAPI document marks them required.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class JobError(Record):
@@ -54,7 +55,7 @@ class LiveEvent(Record):
     attempt: int
     at: datetime
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, json_schema_serialization_defaults_required=True)
 
 
 class JobAttempt(Record):

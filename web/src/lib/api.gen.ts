@@ -406,7 +406,7 @@ export interface components {
          */
         Job: {
             /** Attempt History */
-            attempt_history?: components["schemas"]["JobAttempt"][] | null;
+            attempt_history: components["schemas"]["JobAttempt"][] | null;
             /** Attempts */
             attempts: number;
             /** Cache Id */
@@ -424,9 +424,9 @@ export interface components {
             created_at: string;
             /** Duration Ms */
             duration_ms: number | null;
-            error?: components["schemas"]["JobError"] | null;
+            error: components["schemas"]["JobError"] | null;
             /** Events */
-            events?: components["schemas"]["JobEvent"][] | null;
+            events: components["schemas"]["JobEvent"][] | null;
             /** Execution Logs */
             execution_logs: components["schemas"]["LogLine"][];
             /** Finished At */
@@ -446,7 +446,7 @@ export interface components {
             /** Msg Id */
             msg_id: number | null;
             payload: components["schemas"]["JsonValue"];
-            result?: components["schemas"]["JsonValue"];
+            result: components["schemas"]["JsonValue"];
             /** Retry On Error */
             retry_on_error: boolean;
             /** Run At */
@@ -477,7 +477,7 @@ export interface components {
             cold_start: boolean | null;
             /** Duration Ms */
             duration_ms: number | null;
-            error?: components["schemas"]["JobError"] | null;
+            error: components["schemas"]["JobError"] | null;
             /**
              * Finished At
              * Format: date-time
@@ -504,7 +504,7 @@ export interface components {
              */
             name: string;
             /** Stack */
-            stack?: string | null;
+            stack: string | null;
         };
         /**
          * JobEvent
@@ -519,7 +519,7 @@ export interface components {
             /** Attempt */
             attempt: number;
             /** Detail */
-            detail?: {
+            detail: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
             /** Event Id */
@@ -839,7 +839,7 @@ export interface components {
              * Jobs
              * @description How many jobs ran this worker (lists only)
              */
-            jobs?: number | null;
+            jobs: number | null;
             /** Language */
             language: string;
             /** Name */
@@ -848,7 +848,7 @@ export interface components {
              * Recent Jobs
              * @description Newest jobs (one worker only)
              */
-            recent_jobs?: components["schemas"]["JobSummary"][] | null;
+            recent_jobs: components["schemas"]["JobSummary"][] | null;
             /** Worker Id */
             worker_id: string;
         };
@@ -1125,6 +1125,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A repeat of an idempotency key: the job it first created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -1480,6 +1489,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description A repeat of an idempotency key: the job it first created */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {

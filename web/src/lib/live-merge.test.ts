@@ -42,8 +42,10 @@ function job(id: number, over: Partial<Job> = {}): Job {
     execution_logs: [],
     logs_truncated: false,
     msg_id: 1,
+    events: null,
+    attempt_history: null,
     ...over,
-  };
+  } as Job;
 }
 
 function ev(id: number, status: LiveEvent["status"], attempt: number, at = "2026-11-25T12:00:01Z"): LiveEvent {

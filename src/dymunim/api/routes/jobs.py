@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from dymunim.api import lookups
 from dymunim.api.deps import State
 from dymunim.api.idempotency import IdempotencyKey, answer, use_key
-from dymunim.api.params import Wait
+from dymunim.api.params import REPEAT, Wait
 from dymunim.domain import JobStatus
 from dymunim.notify.waits import wait_terminal
 from dymunim.store import jobs as store_jobs
@@ -28,7 +28,7 @@ class JobPage(BaseModel):
     next_cursor: str | None
 
 
-@router.post("", response_model=Job, status_code=201, summary="Submit a job (executeDynamicWorker)")
+@router.post("", response_model=Job, status_code=201, responses=REPEAT, summary="Submit a job (executeDynamicWorker)")
 async def submit_job(
     spec: JobSpec, state: State, response: Response, request: Request,
     idempotency_key: IdempotencyKey = None, wait: Wait = None,

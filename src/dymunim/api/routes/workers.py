@@ -11,7 +11,7 @@ from dymunim.api import lookups
 from dymunim.api.deps import State
 from dymunim.api.errors import validate
 from dymunim.api.idempotency import IdempotencyKey, answer, use_key
-from dymunim.api.params import Wait
+from dymunim.api.params import REPEAT, Wait
 from dymunim.domain import Language
 from dymunim.notify.waits import wait_terminal
 from dymunim.store import jobs as store_jobs
@@ -72,7 +72,8 @@ async def get_worker(worker_id: str, state: State) -> SavedWorker:
     return w.model_copy(update={"recent_jobs": recent})
 
 
-@router.post("/{worker_id}/run", response_model=Job, status_code=201, summary="Run a saved worker with a payload")
+@router.post("/{worker_id}/run", response_model=Job, status_code=201, responses=REPEAT,
+             summary="Run a saved worker with a payload")
 async def run_worker(
     worker_id: str, body: RunIn, state: State, response: Response, request: Request,
     idempotency_key: IdempotencyKey = None, wait: Wait = None,
