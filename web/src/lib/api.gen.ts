@@ -330,7 +330,7 @@ export interface components {
              * Jobs
              * @description Up to 1000 job objects, each as for POST /api/jobs
              */
-            jobs: components["schemas"]["JsonValue"][];
+            jobs: unknown[];
         };
         /** BatchOut */
         BatchOut: {
