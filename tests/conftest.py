@@ -22,6 +22,12 @@ from dymunim.execute.workerd import free_port
 TOKEN = "test-token-123"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread until
+    the session ends, and every later test that calls asyncio.run() would then fail."""
+    items.sort(key=lambda item: "tests/ui/" in item.nodeid.replace("\\", "/"))
+
+
 @dataclass
 class Stack:
     url: str

@@ -126,7 +126,7 @@ def _report(checks: dict[str, Check], full: bool) -> Health:
                   checks={n: CheckOut.model_validate(c.full() if full else c.public()) for n, c in checks.items()})
 
 
-@router.get("/health", response_model=Health, response_model_exclude_none=True,
+@router.get("/health", response_model=Health, response_model_exclude_unset=True,
             responses={503: {"model": Health, "description": "A check is down"}},
             summary="Up or down per check (no token; 503 when any is down; detail at /api/health)")
 async def health(state: State, response: Response) -> Health:
@@ -135,7 +135,7 @@ async def health(state: State, response: Response) -> Health:
     return report
 
 
-@detail_router.get("/api/health", response_model=Health, response_model_exclude_none=True,
+@detail_router.get("/api/health", response_model=Health, response_model_exclude_unset=True,
                    summary="Every check with its detail: dispatchers, executor processes")
 async def health_detail(state: State) -> Health:
     # Always 200: this is a report read by people and the UI, which must show which check is down,
