@@ -28,7 +28,6 @@ TERMINAL: frozenset[JobStatus] = frozenset(
 
 # How an attempt ended: the status it led to, or `lost` (no answer; the message came back).
 AttemptOutcome = Literal["succeeded", "failed", "retrying", "dead", "lost"]
-LogLevel = Literal["log", "info", "warn", "error", "debug"]
 Language = Literal["javascript"]
 
 JOB_EVENTS_CHANNEL = "dymunim_jobs"

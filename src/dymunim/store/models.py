@@ -1,7 +1,8 @@
 """What the store returns: frozen, typed records. The API answers with the same models, so each
 shape is defined once and the OpenAPI document (and the web client generated from it) is exact.
 
-JSON the user owns (payload, result) stays `JsonValue`; everything dymunim writes has a type.
+JSON the user owns (payload, result) stays `JsonValue`; everything dymunim writes has a type. A job's
+error and log lines are stored as the executor's contract defines them (execute/contract.schema.json).
 """
 
 from __future__ import annotations
@@ -12,26 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from dymunim.domain import AttemptOutcome, JobId, JobStatus, LogLevel
+from dymunim.domain import AttemptOutcome, JobId, JobStatus
+from dymunim.execute.contract import JobError, LogLine  # stored as the executor reported them
 
 
 class Record(BaseModel):
     # Fields with a default are still always sent: the OpenAPI document marks them required.
     model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
-
-
-class JobError(Record):
-    """Why an attempt failed: the user's exception, or an infrastructure error dymunim names."""
-
-    name: str = Field(description="The error's class, e.g. TypeError, TimeoutError, ExecutorUnavailable")
-    message: str
-    stack: str | None = None
-
-
-class LogLine(Record):
-    level: LogLevel
-    at: str = Field(description="ISO 8601 time the line was written")
-    message: str
 
 
 class JobEvent(Record):

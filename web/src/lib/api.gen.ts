@@ -493,15 +493,12 @@ export interface components {
         };
         /**
          * JobError
-         * @description Why an attempt failed: the user's exception, or an infrastructure error dymunim names.
+         * @description Why a job failed: the error its code threw, or one the executor or recorder named (TimeoutError, ResultError, ExecutorProtocolError, …).
          */
         JobError: {
             /** Message */
             message: string;
-            /**
-             * Name
-             * @description The error's class, e.g. TypeError, TimeoutError, ExecutorUnavailable
-             */
+            /** Name */
             name: string;
             /** Stack */
             stack: string | null;
@@ -661,12 +658,12 @@ export interface components {
             job_id: number;
             status: components["schemas"]["JobStatus"];
         };
-        /** LogLine */
+        /**
+         * LogLine
+         * @description One line the job's code logged, or a note of the executor's own ('[dymunim] …').
+         */
         LogLine: {
-            /**
-             * At
-             * @description ISO 8601 time the line was written
-             */
+            /** At */
             at: string;
             /**
              * Level
