@@ -41,7 +41,12 @@ def test_saved_workers(stack: Stack) -> None:
         assert r.status_code == 201, r.text
         w = r.json()
         assert w["worker_id"].startswith("w_") and w["code"] == "return payload.n * 2"
-        assert c.post("/api/workers", json={"name": name, "code": "return 0"}).status_code == 409
+        taken_code = f"return '{name} taken'"
+        taken = c.post("/api/workers", json={"name": name, "code": taken_code})
+        assert taken.status_code == 409 and "exists already" in taken.json()["detail"], taken.text
+        with stack.db() as db:  # the refused worker's code was stored in the same transaction: rolled back
+            assert db.execute("SELECT count(*) AS n FROM job_code WHERE code = %s", (taken_code,)).fetchone() == {
+                "n": 0}
         job = c.post(f"/api/workers/{w['worker_id']}/run", params={"wait": 30}, json={"payload": {"n": 21}}).json()
         assert job["status"] == "succeeded" and job["result"] == 42 and job["worker_id"] == w["worker_id"]
         got = c.get(f"/api/workers/{w['worker_id']}").json()

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dymunim.store.workers import NameTaken
 from dymunim.submit.jobs import KeysContended, SubmitError, TooLarge
-from dymunim.submit.workers import NameTaken
 
 log = logging.getLogger(__name__)
 

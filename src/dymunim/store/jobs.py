@@ -101,14 +101,12 @@ async def wake_dispatchers(conn: DictConn) -> None:
     await conn.execute(q("notify_jobs_queue"))
 
 
-async def get(pool: DictPool, job_id: int, *, history: bool = True) -> Job | None:
-    """One job; with `history`, its events and attempts too (read in one snapshot)."""
+async def get(pool: DictPool, job_id: int) -> Job | None:
+    """One job with its events and attempts (read in one snapshot)."""
     async with pool.connection() as conn, conn.transaction():
         row = await (await conn.execute(q("get_job"), {"job_id": job_id})).fetchone()
         if row is None:
             return None
-        if not history:
-            return Job.model_validate(row)
         events = await (await conn.execute(q("job_events"), {"job_id": job_id})).fetchall()
         attempts = await (await conn.execute(q("job_attempts"), {"job_id": job_id})).fetchall()
     return Job.model_validate({
@@ -141,5 +139,3 @@ async def events_since(pool: DictPool, after: int, limit: int) -> list[LiveEvent
     async with pool.connection() as conn:
         rows = await (await conn.execute(q("events_since"), {"after": after, "limit": limit})).fetchall()
     return [LiveEvent.model_validate(r) for r in rows]
-
-

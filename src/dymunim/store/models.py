@@ -58,62 +58,47 @@ class JobAttempt(Record):
     error: JobError | None = None
 
 
-class JobSummary(Record):
+class _JobFields(Record):
+    """What a job row says about itself, shown in lists and in full."""
+
+    job_id: int
+    status: JobStatus
+    error: JobError | None = None
+    code_hash: str
+    language: str
+    worker_id: str | None
+    cache_id: str | None
+    attempts: int
+    max_attempts: int
+    timeout_ms: int
+    retry_on_error: bool
+    idempotency_key: str | None
+    trace_id: str | None
+    run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: float | None
+    cold_start: bool | None
+
+
+class JobSummary(_JobFields):
     """A job as lists show it: no code, payload or logs; the result as a short preview."""
 
-    job_id: int
-    status: JobStatus
-    error: JobError | None
     result_preview: str | None = Field(description="The result as JSON text, cut to 200 characters")
-    code_hash: str
-    language: str
-    worker_id: str | None
-    cache_id: str | None
-    attempts: int
-    max_attempts: int
-    timeout_ms: int
-    retry_on_error: bool
-    idempotency_key: str | None
-    trace_id: str | None
-    run_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_ms: float | None
-    cold_start: bool | None
 
 
-class Job(Record):
+class Job(_JobFields):
     """A job with everything it holds; `events` and `attempt_history` when asked for one job."""
 
-    job_id: int
     job_type: str
-    status: JobStatus
     payload: JsonValue
     result: JsonValue = None
-    error: JobError | None = None
     code: str
-    code_hash: str
-    language: str
-    worker_id: str | None
-    cache_id: str | None
     execution_logs: list[LogLine]
     logs_truncated: bool
-    attempts: int
-    max_attempts: int
-    timeout_ms: int
-    retry_on_error: bool
-    idempotency_key: str | None
-    trace_id: str | None
     msg_id: int | None
-    run_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_ms: float | None
-    cold_start: bool | None
     events: list[JobEvent] | None = None
     attempt_history: list[JobAttempt] | None = None
 

@@ -1,4 +1,4 @@
-"""Saved workers: store code under a name, and run it again with new input."""
+"""Saved workers: store code under a name. Running one is an ordinary submit with its code."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from dymunim.store import workers as store_workers
 from dymunim.store.jobs import NewCode
 from dymunim.submit.jobs import check_code_size, code_hash
 
-NameTaken = store_workers.NameTaken
-
 
 async def save(
     pool: DictPool, settings: Settings, *, name: str, code: str, language: Language, cache_id: str | None
 ) -> str:
-    """The new worker's id. Raises TooLarge (code over the limit) or NameTaken, writing nothing."""
+    """The new worker's id. Raises TooLarge (code over the limit) or store.workers.NameTaken, writing nothing."""
     check_code_size(code, settings)
     h = code_hash(code)
     async with pool.connection() as conn, conn.transaction():
