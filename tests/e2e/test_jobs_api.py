@@ -29,9 +29,12 @@ def test_sum_succeeds_with_lifecycle(stack: Stack) -> None:
         ("running", "succeeded"),
     ]
     assert job["duration_ms"] is not None and job["started_at"] and job["finished_at"]
+    assert [(a["attempt"], a["outcome"]) for a in job["attempt_history"]] == [(1, "succeeded")]
     with stack.db() as db:
-        archived = db.execute("SELECT count(*) AS n FROM pgmq.a_jobs WHERE msg_id = %s", (job["msg_id"],)).fetchone()
-        assert archived and archived["n"] == 1
+        left = db.execute("SELECT count(*) AS n FROM pgmq.q_jobs WHERE msg_id = %s", (job["msg_id"],)).fetchone()
+        assert left and left["n"] == 0, "a finished job's message is deleted (the jobs table is the record)"
+        stored = db.execute("SELECT count(*) AS n FROM job_events WHERE job_id = %s", (job["job_id"],)).fetchone()
+        assert stored and stored["n"] == 0, "the common path's transitions are read from the row, not stored"
 
 
 def test_module_default_function_gets_ctx(stack: Stack) -> None:

@@ -10,7 +10,7 @@ from dymunim.store.sql import q
 def test_named_queries_parse() -> None:
     got = parse("-- name: a\n-- does a\nSELECT 1;\n\n-- name: b\nSELECT 2;\n")
     assert got == {"a": b"-- does a\nSELECT 1;", "b": b"SELECT 2;"}
-    assert b"pgmq.read" in q("read_messages")
+    assert b"pgmq.q_jobs" in q("claim")
     with pytest.raises(ValueError, match="twice"):
         parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;\n")
 

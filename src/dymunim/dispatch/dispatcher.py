@@ -1,6 +1,6 @@
 """Dispatch: claim messages, run their jobs on the executor, record the outcomes.
 
-Claim = `pgmq.read` (visibility timeout) + `running` + attempt bump, one transaction. While an
+Claim = a pgmq read (visibility timeout) + `running` + attempt bump, one statement. While an
 attempt runs, a heartbeat keeps its message hidden; if this process dies, the message comes back
 after the visibility timeout and the next claim records the lost attempt.
 """
@@ -30,7 +30,7 @@ from dymunim.record.outcomes import Attempt, Finished, Recorded, record
 from dymunim.record.policy import RetryPolicy
 from dymunim.settings import Settings
 from dymunim.store import claims, dispatchers
-from dymunim.store.models import Claimed, Message
+from dymunim.store.models import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -101,30 +101,21 @@ class Dispatcher:
 
     async def _claim(self, qty: int) -> list[Claimed]:
         async with self.pool.connection() as conn, conn.transaction():
-            msgs = await claims.read(conn, vt_s=self.s.visibility_timeout_s, qty=qty)
-            if not msgs:
-                return []
-            poison = [m for m in msgs if m.read_ct > self.s.max_deliveries]
-            live = [m for m in msgs if m.read_ct <= self.s.max_deliveries]
-            rows = await claims.start(conn, live) if live else []
-            claimed_msgs = {r.msg_id for r in rows}
-            stale = [m.msg_id for m in live if m.msg_id not in claimed_msgs]
-            if stale:
+            took = await claims.claim(conn, vt_s=self.s.visibility_timeout_s, qty=qty,
+                                      max_deliveries=self.s.max_deliveries)
+            if took.stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
-                await claims.drop(conn, stale)
-        if poison:
-            await self._bury_poison(poison)
-        return rows
+                await claims.drop(conn, took.stale)
+        if took.poison:
+            await self._bury_poison(took.poison)
+        return took.ready
 
-    async def _bury_poison(self, msgs: list[Message]) -> None:
-        """A message delivered too often without finishing: claim it once more, then dead-letter it."""
-        async with self.pool.connection() as conn, conn.transaction():
-            rows = await claims.start(conn, msgs)
+    async def _bury_poison(self, rows: list[Claimed]) -> None:
+        """A message delivered too often without finishing: its attempt is recorded dead, never run."""
         why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
         # max_attempts = this attempt and final: the policy sees none left, so the job goes dead + DLQ.
-        finished = [Finished(replace(_attempt(r), max_attempts=r.attempts, final=True), None, why) for r in rows]
-        if finished:
-            await record(self.pool, finished, self.policy)
+        await record(self.pool, [Finished(replace(_attempt(r), max_attempts=r.attempts, final=True), None, why)
+                                 for r in rows], self.policy)
 
     def _start_attempt(self, r: Claimed) -> None:
         self.in_flight[r.msg_id] = _attempt(r)

@@ -1,7 +1,8 @@
 """Notify: one LISTEN connection per API process fans job events out to waiters and live clients.
 
-Events come from the `job_events` trigger (NOTIFY in the same transaction as the change), so a
-subscriber only ever hears about committed states.
+Events come from the jobs_state triggers (NOTIFY in the same transaction as the change), so a
+subscriber only ever hears about committed states. The last REPLAY_CHUNKS notifications are kept
+as they came, so a client that reconnects (Last-Event-ID) gets what it missed meanwhile.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -19,6 +21,8 @@ from psycopg import sql
 from dymunim.domain import JOB_EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
+
+REPLAY_CHUNKS = 500  # notifications of up to 40 events each: the last ~20,000 transitions
 
 
 class EventHub:
@@ -30,6 +34,8 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.connected = asyncio.Event()
+        # Raw payloads, parsed only when a client resumes: most of the time nobody does.
+        self._recent: deque[str] = deque(maxlen=REPLAY_CHUNKS)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="event-hub")
@@ -89,6 +95,7 @@ class EventHub:
                     # Tell waiters to re-check: events may have been missed while disconnected.
                     self._publish({"type": "resync"})
                     async for note in conn.notifies():
+                        self._recent.append(note.payload)
                         if not self._subs and not self._job_waiters:
                             continue  # nobody listening: do not pay for parsing
                         try:
@@ -101,5 +108,21 @@ class EventHub:
                             self._publish(event)
             except (psycopg.OperationalError, OSError) as exc:
                 self.connected.clear()
+                self._recent.clear()  # events were missed: the window no longer holds everything after its start
                 log.warning("event hub lost its connection (%s); reconnecting", exc)
                 await asyncio.sleep(1.0)
+
+    def since(self, event_id: int) -> list[dict[str, Any]] | None:
+        """The events heard after `event_id`, in the order they came; None if that event is no longer
+        (or never was) in the window, so what came after it cannot be told."""
+        events: list[dict[str, Any]] = []
+        for payload in list(self._recent):
+            try:
+                chunk = json.loads(payload)
+            except json.JSONDecodeError:
+                continue
+            events.extend(e for e in (chunk if isinstance(chunk, list) else [chunk]) if isinstance(e, dict))
+        for i, e in enumerate(events):
+            if e.get("event_id") == event_id:
+                return events[i + 1:]
+        return None

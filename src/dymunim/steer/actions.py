@@ -1,9 +1,10 @@
-"""Steer: retry, cancel and replay, each one transaction with its queue operation."""
+"""Steer: retry, cancel and replay, each one transaction with its queue operation.
+
+A new message wakes the dispatchers by itself: a trigger on the queue table NOTIFYs once per statement."""
 
 from __future__ import annotations
 
 from dymunim.db.pool import DictPool
-from dymunim.store import jobs as store_jobs
 from dymunim.store import steering
 from dymunim.store.steering import Steered
 
@@ -15,10 +16,7 @@ REPLAYED = "replayed from the dead-letter queue"
 async def retry(pool: DictPool, job_id: int, budget: int) -> Steered:
     """A failed or dead job runs again with `budget` more attempts."""
     async with pool.connection() as conn, conn.transaction():
-        result = await steering.requeue(conn, job_id, budget=budget, reason="manual retry")
-        if result.done:
-            await store_jobs.wake_dispatchers(conn)
-    return result
+        return await steering.requeue(conn, job_id, budget=budget, reason="manual retry")
 
 
 async def cancel(pool: DictPool, job_id: int) -> Steered:
@@ -32,10 +30,7 @@ async def replay_dead_letter(pool: DictPool, msg_id: int, budget: int) -> tuple[
         job_id = await steering.dead_letter_job(conn, msg_id)
         if job_id is None:
             return None
-        result = await steering.requeue(conn, job_id, budget=budget, reason=REPLAYED)
-        if result.done:
-            await store_jobs.wake_dispatchers(conn)
-    return job_id, result
+        return job_id, await steering.requeue(conn, job_id, budget=budget, reason=REPLAYED)
 
 
 async def replay_all(pool: DictPool, budget: int) -> int:
@@ -43,9 +38,7 @@ async def replay_all(pool: DictPool, budget: int) -> int:
         n = 0
         for job_id in await steering.dead_lettered_jobs(conn):
             n += (await steering.requeue(conn, job_id, budget=budget, reason=REPLAYED)).done
-        if n:
-            await store_jobs.wake_dispatchers(conn)
-    return n
+        return n
 
 
 async def purge_dead_letters(pool: DictPool) -> int:

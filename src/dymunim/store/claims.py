@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dymunim.db.pool import DictConn
-from dymunim.store.models import Claimed, Message
+from dymunim.store.models import Claimed
 from dymunim.store.sql import q
 
 
-async def read(conn: DictConn, *, vt_s: int, qty: int) -> list[Message]:
-    """Up to qty visible messages, hidden from other readers for vt_s seconds."""
-    cur = await conn.execute(q("read_messages"), {"vt": vt_s, "qty": qty})
-    return [Message(r["msg_id"], r["read_ct"], r["job_id"]) for r in await cur.fetchall()]
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim took: attempts to run, attempts to bury (poison), and messages with nothing to run."""
+
+    ready: list[Claimed]
+    poison: list[Claimed]
+    stale: list[int]
 
 
-async def start(conn: DictConn, msgs: Sequence[Message]) -> list[Claimed]:
-    """Mark the messages' jobs running with the next attempt number (the fencing token). A job still
-    running lost its previous attempt: that attempt is recorded as lost here, in the same statement.
-    Jobs that need no run (cancelled, finished, gone) are not returned."""
-    cur = await conn.execute(q("claim_jobs"), {
-        "msg_ids": [m.msg_id for m in msgs], "job_ids": [m.job_id for m in msgs],
-    })
-    return [Claimed(**r) for r in await cur.fetchall()]
+async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int) -> Claim:
+    """Take up to qty visible messages, hidden for vt_s seconds, and start their jobs' attempts with the
+    next attempt number (the fencing token), in one statement. A job still running lost its previous
+    attempt: that attempt is recorded as lost in the same statement. A message delivered more than
+    max_deliveries times is poison: its attempt starts, to be buried rather than run."""
+    cur = await conn.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries})
+    ready: list[Claimed] = []
+    poison: list[Claimed] = []
+    stale: list[int] = []
+    for r in await cur.fetchall():
+        if not r.pop("runnable"):
+            stale.append(r["msg_id"])
+        elif r.pop("poison"):
+            poison.append(Claimed(**r))
+        else:
+            ready.append(Claimed(**r))
+    return Claim(ready, poison, stale)
 
 
 async def drop(conn: DictConn, msg_ids: list[int]) -> None:
-    """Archive messages whose job needs no run."""
-    await conn.execute(q("archive_messages"), {"msg_ids": msg_ids})
+    """Delete messages whose job needs no run."""
+    await conn.execute(q("delete_messages"), {"msg_ids": msg_ids})
 
 
 async def extend(conn: DictConn, msg_ids: list[int], *, vt_s: int) -> None:

@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 
 from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId, JobStatus
-from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary, LiveEvent
+from dymunim.store import history
+from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary
 from dymunim.store.sql import q
 
 
@@ -83,7 +84,7 @@ async def find_keyed(conn: DictConn, keys: list[str]) -> dict[str, Keyed]:
 
 
 async def insert(conn: DictConn, new: NewJobs) -> list[JobId]:
-    """Insert jobs, their `queued` events and their messages (one pgmq.send_batch); ids in input order."""
+    """Insert jobs and their messages (one pgmq.send_batch); ids in input order."""
     cur = await conn.execute(q("insert_jobs"), {
         "payloads": [Jsonb(p) for p in new.payloads], "code_hashes": new.code_hashes, "languages": new.languages,
         "worker_ids": new.worker_ids, "cache_ids": new.cache_ids, "max_attempts": new.max_attempts,
@@ -96,11 +97,6 @@ async def insert(conn: DictConn, new: NewJobs) -> list[JobId]:
     return [JobId(r["job_id"]) for r in await cur.fetchall()]
 
 
-async def wake_dispatchers(conn: DictConn) -> None:
-    """One NOTIFY on the queue's channel, delivered when (and only if) the caller's transaction commits."""
-    await conn.execute(q("notify_jobs_queue"))
-
-
 async def get(pool: DictPool, job_id: int) -> Job | None:
     """One job with its events and attempts (read in one snapshot)."""
     async with pool.connection() as conn, conn.transaction():
@@ -109,10 +105,11 @@ async def get(pool: DictPool, job_id: int) -> Job | None:
             return None
         events = await (await conn.execute(q("job_events"), {"job_id": job_id})).fetchall()
         attempts = await (await conn.execute(q("job_attempts"), {"job_id": job_id})).fetchall()
+    tried = [JobAttempt.model_validate(a) for a in attempts]
     return Job.model_validate({
         **row,
-        "events": [JobEvent.model_validate(e) for e in events],
-        "attempt_history": [JobAttempt.model_validate(a) for a in attempts],
+        "events": history.events(row, [JobEvent.model_validate(e) for e in events], tried),
+        "attempt_history": history.attempts(row, tried),
     })
 
 
@@ -125,17 +122,11 @@ async def status(pool: DictPool, job_id: int) -> JobStatus | None:
 async def summaries(pool: DictPool, f: JobFilter) -> list[JobSummary]:
     """Newest first; keyset-paged on job_id (stable while new jobs arrive)."""
     async with pool.connection() as conn:
-        cur = await conn.execute(q("list_jobs"), {
+        live = f.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        cur = await conn.execute(q("list_live_jobs" if live else "list_jobs"), {
             "status": f.status, "before": f.before, "limit": f.limit, "cache_id": f.cache_id,
             "worker_id": f.worker_id, "trace_id": f.trace_id, "created_after": f.created_after,
             "created_before": f.created_before, "q": like_literal(f.text) if f.text else None,
         })
         rows = await cur.fetchall()
     return [JobSummary.model_validate(r) for r in rows]
-
-
-async def events_since(pool: DictPool, after: int, limit: int) -> list[LiveEvent]:
-    """Transitions after an event id, oldest first (SSE resume with Last-Event-ID)."""
-    async with pool.connection() as conn:
-        rows = await (await conn.execute(q("events_since"), {"after": after, "limit": limit})).fetchall()
-    return [LiveEvent.model_validate(r) for r in rows]

@@ -23,9 +23,10 @@ class Record(BaseModel):
 
 
 class JobEvent(Record):
-    """One status transition, as written in the transaction that made it."""
+    """One status transition. Stored transitions have an id; those read from the job's own row (the
+    common path stores none: see store/history.py) have none."""
 
-    event_id: int
+    event_id: int | None
     from_status: JobStatus | None
     to_status: JobStatus
     attempt: int
@@ -34,7 +35,8 @@ class JobEvent(Record):
 
 
 class LiveEvent(Record):
-    """One transition as `/api/events` streams it (also what the NOTIFY trigger sends)."""
+    """One transition as `/api/events` streams it (what the jobs_state triggers NOTIFY). event_id numbers
+    live events in the order they were sent (a sequence, not a job_events row)."""
 
     event_id: int
     job_id: int
@@ -144,15 +146,6 @@ class DispatcherSeen(Record):
 
 
 # Internal records on the hot path: plain frozen dataclasses (cheaper to build than pydantic models).
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A pgmq message read for a claim."""
-
-    msg_id: int
-    read_ct: int
-    job_id: int
 
 
 @dataclass(frozen=True, slots=True)

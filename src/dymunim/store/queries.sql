@@ -13,7 +13,8 @@ ON CONFLICT (code_hash) DO NOTHING;
 SELECT idempotency_key, job_id, request_fingerprint FROM jobs_state WHERE idempotency_key = ANY(%(keys)s::text[]);
 
 -- name: insert_jobs
--- Create jobs, their `queued` event and their pgmq messages in one statement (the caller's transaction).
+-- Create jobs and their pgmq messages in one statement (the caller's transaction). Their `queued` event is
+-- the row's created_at; the jobs_state trigger counts them and tells live clients.
 -- All jobs of one call share %(run_at)s (NULL = now): one pgmq.send_batch carries every message,
 -- ten times cheaper than a pgmq.send per job. msg_ids come from a sequence in insertion order, so
 -- the n-th smallest msg_id belongs to the n-th job.
@@ -50,41 +51,41 @@ job AS (
     -- other at most once and never deadlock (each deadlock costs deadlock_timeout, 1 s, to detect).
     ORDER BY idempotency_key
     RETURNING job_id
-),
-ev AS (
-    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
-    SELECT job_id, NULL, 'queued', 0,
-           CASE WHEN %(run_at)s::timestamptz IS NOT NULL THEN jsonb_build_object('run_at', %(run_at)s::timestamptz) END
-    FROM msgs
 )
 SELECT m.ord, m.job_id FROM msgs m JOIN job USING (job_id) ORDER BY m.ord;
 
--- name: read_messages
--- Claim up to qty visible messages for vt seconds (pgmq's visibility timeout).
-SELECT msg_id, read_ct, (message->>'job_id')::bigint AS job_id
-FROM pgmq.read('jobs', %(vt)s::integer, %(qty)s::integer);
-
--- name: claim_jobs
--- Mark the jobs of read messages running and bump their attempt (the fencing token). A job still
--- `running` here lost its previous attempt (its process died or hung past the visibility timeout).
--- Jobs are found by primary key (job_id = ANY), never through the status index: the queue can be deep.
-WITH m AS (
-    SELECT * FROM unnest(%(msg_ids)s::bigint[], %(job_ids)s::bigint[]) AS t(msg_id, job_id)
+-- name: claim
+-- Claim up to qty visible messages and start their jobs' attempts, in one statement: the messages are
+-- hidden for vt seconds as pgmq.read hides them (vt, read_ct, last_read_at; written here as a static
+-- statement so Postgres plans it once per connection instead of pgmq.read's per-call dynamic SQL), and
+-- their jobs go `running` with the next attempt number (the fencing token). A job still `running` lost
+-- its previous attempt (its process died or hung past the visibility timeout): that attempt is
+-- recorded as lost. Only a claim that is not the common queued -> running writes a job_events row.
+-- Returns one row per message: `runnable` false for a message whose job needs no run (cancelled,
+-- finished, gone), `poison` for one delivered more than max_deliveries times.
+WITH msg AS (
+    UPDATE pgmq.q_jobs m
+    SET vt = clock_timestamp() + make_interval(secs => %(vt)s), read_ct = m.read_ct + 1,
+        last_read_at = clock_timestamp()
+    -- = ANY(ARRAY(...)): found by primary key; a join here is planned as a scan of the whole queue.
+    WHERE m.msg_id = ANY(ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE vt <= clock_timestamp() ORDER BY msg_id
+                               LIMIT %(qty)s FOR UPDATE SKIP LOCKED))
+    RETURNING m.msg_id, m.read_ct, (m.message->>'job_id')::bigint AS job_id
 ),
 prev AS (
     SELECT j.job_id, j.status, j.attempts, j.started_at
     FROM jobs_state j
-    WHERE j.job_id = ANY(%(job_ids)s::bigint[])  -- no status predicate here: it would tempt the planner
-    FOR UPDATE                                    -- into scanning every queued job by the status index
+    WHERE j.job_id = ANY(ARRAY(SELECT job_id FROM msg))  -- by primary key, never a scan of the jobs
+    FOR UPDATE
 ),
 claimed AS (
     UPDATE jobs_state j
     SET status = 'running', attempts = j.attempts + 1, started_at = now(), updated_at = now(),
-        msg_id = m.msg_id, finished_at = NULL  -- run_at stays: queue wait is measured from it
-    FROM m, prev
-    WHERE j.job_id = m.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
+        msg_id = msg.msg_id, finished_at = NULL  -- run_at stays: queue wait is measured from it
+    FROM msg, prev
+    WHERE j.job_id = msg.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
     RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
-              j.max_attempts, j.retry_on_error, j.created_at, m.msg_id,
+              j.max_attempts, j.retry_on_error, j.created_at, msg.msg_id, msg.read_ct,
               prev.status AS prev_status, prev.attempts AS prev_attempts, prev.started_at AS prev_started_at
 ),
 lost AS (
@@ -103,18 +104,20 @@ ev AS (
                'reason', 'attempt ' || c.prev_attempts || ' was lost: its message came back after the '
                          || 'visibility timeout without a result (dispatcher or executor died or hung)')
            END
-    FROM claimed c
+    FROM claimed c WHERE c.prev_status <> 'queued'
 )
-SELECT c.job_id, c.msg_id, c.attempts, jc.code, c.code_hash, c.payload, c.cache_id, c.timeout_ms, c.trace_id,
-       c.max_attempts, c.retry_on_error, c.created_at
-FROM claimed c JOIN job_code jc USING (code_hash);
+SELECT m.msg_id, m.job_id, c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poison,
+       c.attempts, jc.code, c.code_hash, c.payload, c.cache_id, c.timeout_ms, c.trace_id, c.max_attempts,
+       c.retry_on_error, c.created_at
+FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_hash);
 
--- name: archive_messages
--- Drop messages whose job needs no run (cancelled, finished, or gone).
-SELECT count(*) FROM pgmq.archive('jobs', %(msg_ids)s::bigint[]);
+-- name: delete_messages
+-- Drop messages whose job needs no run (cancelled, finished, or gone): the jobs table is the record.
+DELETE FROM pgmq.q_jobs WHERE msg_id = ANY(%(msg_ids)s::bigint[]);
 
 -- name: record_final
--- Record results of the current attempts only, archive their messages: one transaction per group.
+-- Record results of the current attempts only and delete their messages: one transaction per group.
+-- The row is the whole record of an attempt that ends its job: no job_events or job_attempts row.
 -- %(outcomes)s is one JSON array (one parameter instead of nine adapted arrays: cheaper per job).
 WITH r AS (
     SELECT *
@@ -129,21 +132,12 @@ done AS (
         finished_at = now(), updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
-    RETURNING j.job_id, j.msg_id, r.status, r.attempt, j.started_at, r.duration_ms, r.cold, r.error
+    RETURNING j.job_id, j.msg_id
 ),
-att AS (
-    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, duration_ms, cold_start, error)
-    SELECT job_id, attempt, status, started_at, duration_ms, cold, error FROM done
-    ON CONFLICT (job_id, attempt) DO NOTHING
-),
-ev AS (
-    INSERT INTO job_events (job_id, from_status, to_status, attempt)
-    SELECT job_id, 'running', status, attempt FROM done
-),
-arch AS (
-    SELECT count(*) AS n FROM pgmq.archive('jobs', (SELECT COALESCE(array_agg(msg_id), '{}') FROM done))
+gone AS (
+    DELETE FROM pgmq.q_jobs m USING done WHERE m.msg_id = done.msg_id
 )
-SELECT d.job_id, (SELECT n FROM arch) AS archived FROM done d;
+SELECT job_id FROM done;
 
 -- name: record_retry
 -- A failed attempt that will run again: show `retrying` and when, and hide its message until then.
@@ -174,7 +168,7 @@ ev AS (
 SELECT d.job_id, (SELECT count(*) FROM pgmq.set_vt('jobs', d.msg_id, d.run_at)) AS moved FROM done d;
 
 -- name: record_dead
--- Out of attempts (or a poison message): `dead`, a copy to the dead-letter queue, the original archived.
+-- Out of attempts (or a poison message): `dead`, a copy to the dead-letter queue, the original deleted.
 WITH r AS (
     SELECT *
     FROM jsonb_to_recordset(%(outcomes)s::jsonb) AS t(
@@ -196,10 +190,12 @@ att AS (
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
     SELECT job_id, 'running', 'dead', attempt, jsonb_build_object('error', error->>'message') FROM done
+),
+gone AS (
+    DELETE FROM pgmq.q_jobs m USING done WHERE m.msg_id = done.msg_id
 )
 SELECT d.job_id,
-       (SELECT pgmq.send('jobs_dlq', jsonb_build_object('job_id', d.job_id, 'error', d.error))) AS dlq_msg_id,
-       (SELECT pgmq.archive('jobs', d.msg_id)) AS archived
+       (SELECT pgmq.send('jobs_dlq', jsonb_build_object('job_id', d.job_id, 'error', d.error))) AS dlq_msg_id
 FROM done d;
 
 -- name: get_job
@@ -217,12 +213,34 @@ FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
 
 -- name: list_jobs
 -- Newest first with optional filters; keyset pagination on job_id (stable while new jobs arrive).
--- What a list shows: no code, payload or logs, and only the start of the result.
+-- What a list shows: no code, payload or logs, and only the start of the result. Queued and running
+-- jobs are listed by list_live_jobs.
 SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
        j.trace_id, j.run_at, j.created_at, j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
+  AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
+  AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
+  AND (%(worker_id)s::text IS NULL OR j.worker_id = %(worker_id)s::text)
+  AND (%(trace_id)s::text IS NULL OR j.trace_id = %(trace_id)s::text)
+  AND (%(created_after)s::timestamptz IS NULL OR j.created_at >= %(created_after)s::timestamptz)
+  AND (%(created_before)s::timestamptz IS NULL OR j.created_at < %(created_before)s::timestamptz)
+  -- q arrives with its LIKE wildcards and backslashes escaped by a backslash: the text matches literally.
+  AND (%(q)s::text IS NULL OR (j.error->>'message') ILIKE '%%' || %(q)s::text || '%%' ESCAPE '\'
+       OR (j.error->>'name') ILIKE '%%' || %(q)s::text || '%%' ESCAPE '\')
+ORDER BY j.job_id DESC
+LIMIT %(limit)s;
+
+-- name: list_live_jobs
+-- list_jobs for queued or running jobs. They have no status index (it cost an entry at every status
+-- change): they are the jobs with a message on the queue, and the queue holds only live jobs.
+SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
+       j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
+       j.trace_id, j.run_at, j.created_at, j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
+FROM jobs_state j
+WHERE j.job_id = ANY(ARRAY(SELECT (m.message->>'job_id')::bigint FROM pgmq.q_jobs m))
+  AND (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
   AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
   AND (%(worker_id)s::text IS NULL OR j.worker_id = %(worker_id)s::text)
@@ -255,7 +273,22 @@ SELECT count(*) FROM pgmq.set_vt('jobs', %(msg_ids)s::bigint[], 0);
 -- Manual retry of a failed or dead job: back to `queued` with a fresh attempt budget and a new
 -- message, its dead letter (if any) archived, in one statement. status_before tells a 409 from a 404.
 WITH j AS (
-    SELECT job_id, status, attempts FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
+    SELECT job_id, status, attempts, started_at, finished_at, duration_ms, cold_start, error
+    FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
+),
+-- A failed job's last attempt lived only in its row (0007): it goes to the history before the row resets.
+kept_attempt AS (
+    INSERT INTO job_attempts (job_id, attempt, outcome, started_at, finished_at, duration_ms, cold_start, error)
+    SELECT job_id, attempts, 'failed', started_at, finished_at, duration_ms, cold_start, error
+    FROM j WHERE status = 'failed' AND attempts > 0
+    ON CONFLICT (job_id, attempt) DO NOTHING
+),
+kept_event AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, at)
+    SELECT job_id, 'running', 'failed', attempts, finished_at FROM j
+    WHERE status = 'failed' AND attempts > 0 AND finished_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = j.job_id AND e.to_status = 'failed'
+                                                   AND e.attempt = j.attempts)
 ),
 upd AS (
     UPDATE jobs_state s
@@ -279,7 +312,7 @@ SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS retr
        (SELECT n FROM dlq) AS dead_letters_archived;
 
 -- name: cancel_job
--- Cancel a job that has not started (or waits to retry): it never runs; its message is archived.
+-- Cancel a job that has not started (or waits to retry): it never runs; its message is deleted.
 WITH j AS (
     SELECT job_id, status, msg_id, attempts FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
 ),
@@ -294,11 +327,10 @@ ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
     SELECT job_id, was, 'cancelled', attempts, jsonb_build_object('reason', 'cancelled by request') FROM upd
 ),
-arch AS (
-    SELECT count(*) AS n FROM upd, LATERAL pgmq.archive('jobs', upd.msg_id) AS a
+gone AS (
+    DELETE FROM pgmq.q_jobs m USING upd WHERE m.msg_id = upd.msg_id
 )
-SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS cancelled,
-       (SELECT n FROM arch) AS archived;
+SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS cancelled;
 
 -- name: dead_letter_job
 -- The job a dead-letter message belongs to.
@@ -324,10 +356,6 @@ SELECT msg_id, read_ct, enqueued_at, vt, message FROM pgmq.{table} ORDER BY msg_
 -- name: purge_dead_letters
 -- Empty the dead-letter queue (the jobs stay `dead` with their error; only the messages go).
 SELECT pgmq.purge_queue('jobs_dlq') AS purged;
-
--- name: notify_jobs_queue
--- One wake-up per transaction that put messages on `jobs` (delivered at commit, never for a rollback).
-SELECT pg_notify('pgmq.q_jobs.INSERT', NULL);
 
 -- name: status_counts
 -- Jobs by status from the sharded counters (constant time at any table size).
@@ -377,11 +405,6 @@ DELETE FROM dispatchers WHERE dispatcher_id = %(id)s;
 -- Dispatchers seen within the last `seconds`.
 SELECT dispatcher_id, hostname, pid, started_at, last_seen, in_flight, overdue FROM dispatchers
 WHERE last_seen > now() - make_interval(secs => %(seconds)s) ORDER BY started_at;
-
--- name: events_since
--- Job events after an event id (SSE resume with Last-Event-ID), oldest first.
-SELECT event_id, job_id, to_status AS status, from_status AS "from", attempt, at FROM job_events
-WHERE event_id > %(after)s ORDER BY event_id LIMIT %(limit)s;
 
 -- name: create_worker
 -- Save code under a name.

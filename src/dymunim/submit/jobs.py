@@ -164,7 +164,6 @@ async def _submit_once(
             ids = await store_jobs.insert(conn, _new_jobs(group, hashes, run_at, settings, prints))
             for (i, _), job_id in zip(group, ids, strict=True):
                 out[i] = Submitted(job_id, created=True)
-        await store_jobs.wake_dispatchers(conn)
 
     for i, spec in enumerate(specs):
         if out[i] is None and spec.idempotency_key:

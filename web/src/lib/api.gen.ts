@@ -505,7 +505,8 @@ export interface components {
         };
         /**
          * JobEvent
-         * @description One status transition, as written in the transaction that made it.
+         * @description One status transition. Stored transitions have an id; those read from the job's own row (the
+         *     common path stores none: see store/history.py) have none.
          */
         JobEvent: {
             /**
@@ -520,7 +521,7 @@ export interface components {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
             /** Event Id */
-            event_id: number;
+            event_id: number | null;
             from_status: components["schemas"]["JobStatus"] | null;
             to_status: components["schemas"]["JobStatus"];
         };
@@ -641,7 +642,8 @@ export interface components {
         JsonValue: unknown;
         /**
          * LiveEvent
-         * @description One transition as `/api/events` streams it (also what the NOTIFY trigger sends).
+         * @description One transition as `/api/events` streams it (what the jobs_state triggers NOTIFY). event_id numbers
+         *     live events in the order they were sent (a sequence, not a job_events row).
          */
         LiveEvent: {
             /**

@@ -1,7 +1,8 @@
 """GET /api/events: Server-Sent Events, one per job state change, fed by LISTEN/NOTIFY.
 
-`Last-Event-ID` (or `?last_event_id=`) resumes: missed events are replayed from job_events first,
-then live ones follow; an event id never goes backwards, so nothing is sent twice.
+`Last-Event-ID` (or `?last_event_id=`) resumes: the events this API process heard after that one are
+replayed first (it keeps the last ~20,000), then live ones follow, none sent twice. When the id is
+older than that window, an `event: resync` frame says so: the client re-reads the state it shows.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from dymunim.api.deps import State
-from dymunim.store import jobs as store_jobs
 
 router = APIRouter(prefix="/api", tags=["events"])
 
 HEARTBEAT_S = 15.0
-REPLAY_LIMIT = 10_000
 
 
 def _frame(ev: dict[str, Any]) -> bytes:
@@ -41,22 +40,28 @@ async def events(
         after = int(last_event_id)
 
     async def stream() -> AsyncIterator[bytes]:
-        last = after
         async with state.hub.subscribe() as queue:
             yield b": connected\n\n"
-            if last is not None:
-                for past in await store_jobs.events_since(state.pool, last, REPLAY_LIMIT):
-                    last = past.event_id
-                    yield _frame(past.model_dump(mode="json", by_alias=True))
+            replayed: set[int] = set()
+            if after is not None:
+                missed = state.hub.since(after)
+                if missed is None:
+                    yield b"event: resync\ndata: {}\n\n"
+                for past in missed or []:
+                    replayed.add(past["event_id"])
+                    yield _frame(past)
             while not await request.is_disconnected():
                 try:
                     ev = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
-                if "event_id" not in ev or (last is not None and ev["event_id"] <= last):
+                if "event_id" not in ev:
                     continue
-                last = ev["event_id"]
+                if replayed:  # heard while the replay was read: already sent
+                    if ev["event_id"] in replayed:
+                        continue
+                    replayed.clear()
                 yield _frame(ev)
 
     return StreamingResponse(stream(), media_type="text/event-stream",

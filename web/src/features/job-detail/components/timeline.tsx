@@ -6,13 +6,14 @@ import { cn } from "@/lib/utils";
 
 export function Timeline({ events }: { events: JobEvent[] }) {
   if (!events.length) return <p className="text-sm text-muted-foreground">No lifecycle events recorded.</p>;
-  const ordered = [...events].sort((a, b) => a.event_id - b.event_id);
+  // The server sends a job's history oldest first; transitions read from the job's row have no event_id.
+  const ordered = events;
   return (
     <ol className="relative flex flex-col gap-4" data-testid="timeline">
       {ordered.map((e, i) => {
         const st = statusStyle(e.to_status);
         return (
-          <li key={e.event_id} className="relative flex gap-3 pl-0.5">
+          <li key={`${e.to_status}-${e.attempt}-${e.at}`} className="relative flex gap-3 pl-0.5">
             {i < ordered.length - 1 && <span className="absolute top-4 bottom-[-1rem] left-[5px] w-px bg-border" />}
             <span className={cn("relative mt-1.5 size-2.5 shrink-0 rounded-full ring-4 ring-card", st.dot)} />
             <div className="min-w-0 flex-1">
