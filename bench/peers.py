@@ -8,7 +8,8 @@ Run alone: .venv/bin/python bench/peers.py [--dsn postgresql://...] [--jobs 1000
 From another bench: `from bench.peers import graphile, pgqueuer` and call them with a DSN and a job count.
 
 The peers are installed on first use, outside the project's dependencies (all of it gitignored):
-  - graphile-worker@0.17.3 with `npm ci` into bench/peer_runners/graphile/node_modules (package.json and lock beside it);
+  - graphile-worker@0.17.3 with `npm ci` into bench/peer_runners/graphile/node_modules (package.json, lock
+    beside it);
   - pgqueuer[asyncpg]==1.6.0 into its own venv, bench/.peers/pgqueuer-venv.
 
 Drain figures: n no-op jobs are queued while no worker runs; then two worker processes are told to start, and
@@ -260,7 +261,8 @@ def percentile(sorted_ms: list[float], q: float) -> float:
 
 
 def ensure_graphile() -> None:
-    """graphile-worker@0.17.3 in bench/peer_runners/graphile/node_modules (npm ci from the checked-in lock), if missing."""
+    """graphile-worker@0.17.3 in bench/peer_runners/graphile/node_modules (npm ci from the checked-in lock),
+    if missing."""
     installed = GRAPHILE_DIR / "node_modules" / "graphile-worker" / "package.json"
     if not installed.exists():
         run_step(["npm", "ci", "--no-audit", "--no-fund"], os.environ, GRAPHILE_DIR, timeout=600)

@@ -67,8 +67,10 @@ WITH msg AS (
     UPDATE pgmq.q_jobs m
     SET vt = clock_timestamp() + make_interval(secs => %(vt)s), read_ct = m.read_ct + 1,
         last_read_at = clock_timestamp()
-    -- = ANY(ARRAY(...)): found by primary key; a join here is planned as a scan of the whole queue.
-    WHERE m.msg_id = ANY(ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE vt <= clock_timestamp() ORDER BY msg_id
+    -- Earliest due first, through the vt index: messages in flight (vt ahead) sit at its far end, so a
+    -- claim never walks past them as it would in msg_id order. = ANY(ARRAY(...)): the update finds its
+    -- rows by primary key; a join here is planned as a scan of the whole queue.
+    WHERE m.msg_id = ANY(ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE vt <= clock_timestamp() ORDER BY vt
                                LIMIT %(qty)s FOR UPDATE SKIP LOCKED))
     RETURNING m.msg_id, m.read_ct, (m.message->>'job_id')::bigint AS job_id
 ),
@@ -132,6 +134,7 @@ done AS (
         finished_at = now(), updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+      AND j.job_id = ANY(ARRAY(SELECT job_id FROM r))  -- by primary key, never a scan of the jobs
     RETURNING j.job_id, j.msg_id
 ),
 gone AS (
@@ -152,6 +155,7 @@ done AS (
         duration_ms = r.duration_ms, updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+      AND j.job_id = ANY(ARRAY(SELECT job_id FROM r))  -- by primary key, never a scan of the jobs
     RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error, j.started_at, r.duration_ms
 ),
 att AS (
@@ -180,6 +184,7 @@ done AS (
         duration_ms = COALESCE(r.duration_ms, j.duration_ms), finished_at = now(), updated_at = now()
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+      AND j.job_id = ANY(ARRAY(SELECT job_id FROM r))  -- by primary key, never a scan of the jobs
     RETURNING j.job_id, j.msg_id, r.attempt, r.error, j.started_at, r.duration_ms
 ),
 att AS (
