@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId, JobStatus
+from dymunim.jsonbytes import dumps
 from dymunim.store import history
 from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary
 from dymunim.store.sql import q
@@ -85,16 +84,18 @@ async def find_keyed(conn: DictConn, keys: list[str]) -> dict[str, Keyed]:
 
 async def insert(conn: DictConn, new: NewJobs) -> list[JobId]:
     """Insert jobs and their messages (one pgmq.send_batch); ids in input order."""
-    cur = await conn.execute(q("insert_jobs"), {
-        "payloads": [Jsonb(p) for p in new.payloads], "code_hashes": new.code_hashes, "languages": new.languages,
-        "worker_ids": new.worker_ids, "cache_ids": new.cache_ids, "max_attempts": new.max_attempts,
-        "timeouts": new.timeouts, "retry_on_errors": new.retry_on_errors, "idempotency_keys": new.idempotency_keys,
-        "trace_ids": new.trace_ids,
-        # NULL when no job has a key: unnest pads it to NULL per row, so unkeyed batches send nothing.
-        "fingerprints": [Jsonb(f) if f else None for f in new.fingerprints] if new.fingerprints else None,
-        "run_at": new.run_at,
-    })
-    return [JobId(r["job_id"]) for r in await cur.fetchall()]
+    prints = new.fingerprints or [None] * len(new.payloads)
+    rows = [
+        {"payload": p, "code_hash": h, "language": lang, "worker_id": w, "cache_id": c, "max_attempts": m,
+         "timeout_ms": t, "retry_on_error": r, "idempotency_key": k, "trace_id": tr, "request_fingerprint": f}
+        for p, h, lang, w, c, m, t, r, k, tr, f in zip(
+            new.payloads, new.code_hashes, new.languages, new.worker_ids, new.cache_ids, new.max_attempts,
+            new.timeouts, new.retry_on_errors, new.idempotency_keys, new.trace_ids, prints, strict=True)
+    ]
+    # Payload integers may exceed 64 bits (JSON allows them): jsonbytes falls back for those.
+    cur = await conn.execute(q("insert_jobs"), {"jobs": dumps(rows).decode(), "run_at": new.run_at})
+    row = await cur.fetchone()
+    return [JobId(i) for i in row["job_ids"]] if row and row["job_ids"] else []
 
 
 async def get(pool: DictPool, job_id: int) -> Job | None:

@@ -18,14 +18,14 @@ SELECT idempotency_key, job_id, request_fingerprint FROM jobs_state WHERE idempo
 -- All jobs of one call share %(run_at)s (NULL = now): one pgmq.send_batch carries every message,
 -- ten times cheaper than a pgmq.send per job. msg_ids come from a sequence in insertion order, so
 -- the n-th smallest msg_id belongs to the n-th job.
+-- %(jobs)s is one JSON array of job objects: one parameter instead of eleven adapted arrays (psycopg's
+-- array quoting was a third of the API's time per submitted job).
 WITH input AS (
-    SELECT *
-    FROM unnest(
-        %(payloads)s::jsonb[], %(code_hashes)s::text[], %(languages)s::text[], %(worker_ids)s::text[],
-        %(cache_ids)s::text[], %(max_attempts)s::int[], %(timeouts)s::int[], %(retry_on_errors)s::bool[],
-        %(idempotency_keys)s::text[], %(trace_ids)s::text[], %(fingerprints)s::jsonb[]
-    ) WITH ORDINALITY AS t(payload, code_hash, language, worker_id, cache_id, max_attempts, timeout_ms,
-                           retry_on_error, idempotency_key, trace_id, request_fingerprint, ord)
+    SELECT t.*, e.ord
+    FROM jsonb_array_elements(%(jobs)s::jsonb) WITH ORDINALITY AS e(job, ord),
+         jsonb_to_record(e.job) AS t(payload jsonb, code_hash text, language text, worker_id text, cache_id text,
+                                     max_attempts int, timeout_ms int, retry_on_error bool, idempotency_key text,
+                                     trace_id text, request_fingerprint jsonb)
 ),
 ids AS (
     SELECT s.*, nextval(pg_get_serial_sequence('jobs_state', 'job_id')) AS job_id
@@ -43,7 +43,8 @@ job AS (
     INSERT INTO jobs_state (job_id, msg_id, payload, status, code_hash, language, worker_id, cache_id,
                             max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at,
                             request_fingerprint)
-    SELECT job_id, msg_id, payload, 'queued', code_hash, language, worker_id, cache_id,
+    -- A JSON null payload arrives as SQL NULL: stored as JSON null again.
+    SELECT job_id, msg_id, COALESCE(payload, 'null'), 'queued', code_hash, language, worker_id, cache_id,
            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, %(run_at)s::timestamptz,
            request_fingerprint
     FROM msgs
@@ -52,7 +53,8 @@ job AS (
     ORDER BY idempotency_key
     RETURNING job_id
 )
-SELECT m.ord, m.job_id FROM msgs m JOIN job USING (job_id) ORDER BY m.ord;
+-- One row holding every id, in input order (a row per job cost the API more than the insert did).
+SELECT array_agg(m.job_id ORDER BY m.ord) AS job_ids FROM msgs m JOIN job USING (job_id);
 
 -- name: claim
 -- Claim up to qty visible messages and start their jobs' attempts, in one statement: the messages are
