@@ -103,14 +103,10 @@ def _json(doc: Any) -> str:
 
 
 def _final_doc(final: list[tuple[Finished, str]]) -> str:
-    doc = []
-    for f, status in final:
-        o = f.outcome
-        doc.append({
-            "job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status,
-            "result": o["result"] if o and o["ok"] else None,
-            "error": o["error"] if o and not o["ok"] else None,
-            "logs": o["logs"] if o else [], "logs_truncated": bool(o and o.get("logs_truncated")),
-            "duration_ms": o["duration_ms"] if o else None, "cold": o["cold"] if o else None,
-        })
+    # The checked Outcome as it is, with the job, attempt and status it ends with (no copy per field).
+    doc: list[dict[str, Any]] = [{**f.outcome, "job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status}
+           if f.outcome is not None else
+           {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status, "ok": False,
+            "error": _error_of(f), "logs": []}
+           for f, status in final]
     return _json(doc)

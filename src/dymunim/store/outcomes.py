@@ -12,8 +12,9 @@ from dymunim.store.sql import q
 
 
 async def finish(conn: DictConn, outcomes_json: str) -> int:
-    """succeeded/failed: result or error, logs, timings; the message archived."""
-    return len(await (await conn.execute(q("record_final"), {"outcomes": outcomes_json})).fetchall())
+    """succeeded/failed: result or error, logs, timings; the message deleted."""
+    row = await (await conn.execute(q("record_final"), {"outcomes": outcomes_json})).fetchone()
+    return int(row["recorded"]) if row else 0
 
 
 async def retry_later(conn: DictConn, outcomes_json: str) -> int:
@@ -22,5 +23,5 @@ async def retry_later(conn: DictConn, outcomes_json: str) -> int:
 
 
 async def bury(conn: DictConn, outcomes_json: str) -> int:
-    """`dead`: a copy on the dead-letter queue, the message archived."""
+    """`dead`: a copy on the dead-letter queue, the message deleted."""
     return len(await (await conn.execute(q("record_dead"), {"outcomes": outcomes_json})).fetchall())

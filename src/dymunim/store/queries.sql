@@ -110,7 +110,8 @@ ev AS (
            END
     FROM claimed c WHERE c.prev_status <> 'queued'
 )
-SELECT m.msg_id, m.job_id, c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poison,
+-- Columns in the order of store.models.Claimed, after runnable and poison (read as tuples: cheaper).
+SELECT c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poison, m.job_id, m.msg_id,
        c.attempts, jc.code, c.code_hash, c.payload, c.cache_id, c.timeout_ms, c.trace_id, c.max_attempts,
        c.retry_on_error, c.created_at
 FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_hash);
@@ -122,16 +123,18 @@ DELETE FROM pgmq.q_jobs WHERE msg_id = ANY(%(msg_ids)s::bigint[]);
 -- name: record_final
 -- Record results of the current attempts only and delete their messages: one transaction per group.
 -- The row is the whole record of an attempt that ends its job: no job_events or job_attempts row.
--- %(outcomes)s is one JSON array (one parameter instead of nine adapted arrays: cheaper per job).
+-- %(outcomes)s is one JSON array (one parameter instead of nine adapted arrays: cheaper per job): each
+-- item is the executor's checked Outcome with the job id, attempt and status it ends with.
 WITH r AS (
     SELECT *
     FROM jsonb_to_recordset(%(outcomes)s::jsonb) AS t(
-        job_id bigint, attempt int, status text, result jsonb, error jsonb, logs jsonb,
+        job_id bigint, attempt int, status text, ok bool, result jsonb, error jsonb, logs jsonb,
         logs_truncated bool, duration_ms float8, cold bool)
 ),
 done AS (
     UPDATE jobs_state j
-    SET status = r.status, result = r.result, error = r.error, execution_logs = COALESCE(r.logs, '[]'),
+    SET status = r.status, result = CASE WHEN r.ok THEN r.result END, error = CASE WHEN NOT r.ok THEN r.error END,
+        execution_logs = COALESCE(r.logs, '[]'),
         logs_truncated = COALESCE(r.logs_truncated, false), duration_ms = r.duration_ms, cold_start = r.cold,
         finished_at = now(), updated_at = now()
     FROM r
@@ -142,7 +145,7 @@ done AS (
 gone AS (
     DELETE FROM pgmq.q_jobs m USING done WHERE m.msg_id = done.msg_id
 )
-SELECT job_id FROM done;
+SELECT count(*) AS recorded FROM done;
 
 -- name: record_retry
 -- A failed attempt that will run again: show `retrying` and when, and hide its message until then.
