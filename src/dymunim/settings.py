@@ -51,10 +51,10 @@ class Settings(BaseSettings):
 
     # Dispatch
     visibility_timeout_s: int = Field(default=30, alias="DYMUNIM_VISIBILITY_TIMEOUT_S")
-    read_batch: int = Field(default=250, alias="DYMUNIM_READ_BATCH")
-    exec_batch: int = Field(default=250, ge=1, le=1000, alias="DYMUNIM_EXEC_BATCH")
+    read_batch: int = Field(default=500, alias="DYMUNIM_READ_BATCH")
+    exec_batch: int = Field(default=500, ge=1, le=1000, alias="DYMUNIM_EXEC_BATCH")
     claim_loops: int = Field(default=2, ge=1, le=16, alias="DYMUNIM_CLAIM_LOOPS")
-    max_in_flight: int = Field(default=1000, alias="DYMUNIM_MAX_IN_FLIGHT")
+    max_in_flight: int = Field(default=2000, alias="DYMUNIM_MAX_IN_FLIGHT")
     poll_interval_s: float = Field(default=1.0, alias="DYMUNIM_POLL_INTERVAL_S")
     retry_base_s: float = Field(default=1.0, alias="DYMUNIM_RETRY_BASE_S")
     retry_cap_s: float = Field(default=300.0, alias="DYMUNIM_RETRY_CAP_S")
