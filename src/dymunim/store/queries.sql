@@ -116,6 +116,10 @@ SELECT c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poiso
        c.retry_on_error, c.created_at
 FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_hash);
 
+-- name: claim_by_index
+-- For the rest of this transaction, plans use indexes over scans and sorts (see store/claims.py).
+SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true);
+
 -- name: delete_messages
 -- Drop messages whose job needs no run (cancelled, finished, or gone): the jobs table is the record.
 DELETE FROM pgmq.q_jobs WHERE msg_id = ANY(%(msg_ids)s::bigint[]);
