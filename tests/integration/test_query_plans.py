@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import psycopg
+from psycopg import sql
 
 from dymunim.db.migrate import migrate
 from dymunim.db.pool import open_pool
@@ -85,3 +86,42 @@ def test_recording_outcomes_finds_jobs_by_primary_key(pg_dsn: str) -> None:
             nodes = plan_nodes(plan[0]["Plan"])
             assert not any(t == "Seq Scan" for t, _ in nodes), f"{name} must not scan a whole table: {nodes}"
         conn.rollback()
+
+
+def test_a_claim_prepared_while_the_queue_was_tiny_still_walks_the_vt_index_when_it_is_deep(pg_dsn: str) -> None:
+    """psycopg prepares a statement after a few runs, and Postgres may then keep a generic plan made for
+    a tiny queue: one sorted the whole queue at every claim once it was deep (a 100k drain 3x slower)."""
+    migrate(pg_dsn)
+
+    async def main() -> list[tuple[str, str | None]]:
+        pool = await open_pool(pg_dsn, max_size=1)
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("DELETE FROM pgmq.q_jobs")  # other tests' messages
+                await conn.commit()
+                await conn.set_autocommit(True)
+                await conn.execute("VACUUM ANALYZE pgmq.q_jobs")  # as autovacuum does while the queue is idle
+                await conn.set_autocommit(False)
+                for i in range(14):  # prepared from the 5th run on, its generic plan chosen after 5 more
+                    await submit_jobs(conn, [JobSpec(code="return 1", payload=i)], Settings())
+                    async with conn.transaction():
+                        assert len((await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10)).ready) == 1
+                for _ in range(20):
+                    await submit_jobs(conn, [JobSpec(code="return 1", payload=i) for i in range(1000)], Settings())
+                cur = await conn.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s",
+                                         ("%UPDATE pgmq.q_jobs m%",))
+                (row,) = await cur.fetchall()
+                async with conn.transaction():
+                    await conn.execute(q("claim_by_index"))
+                    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+                    # The generic plan, as an execution with parameters would use it.
+                    plan = await (await conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, 500, 10)").format(
+                        sql.Identifier(row["name"])))).fetchone()
+                    assert plan is not None
+                return plan_nodes(plan["QUERY PLAN"][0]["Plan"])
+        finally:
+            await pool.close()
+
+    nodes = asyncio.run(main())
+    assert ("Index Scan", "q_jobs_vt_idx") in nodes, nodes
+    assert not any(t in ("Seq Scan", "Sort") for t, _ in nodes), f"the claim must not scan or sort the queue: {nodes}"
