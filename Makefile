@@ -121,6 +121,7 @@ bench: install
 	$(BIN)/python bench/executor.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/horizon.py
 
 clean:
 	rm -rf $(VENV) $(WORKER)/node_modules $(WORKER)/dist $(WEB)/node_modules src/dymunim/web_dist .dymunim
