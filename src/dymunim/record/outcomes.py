@@ -104,9 +104,11 @@ def _json(doc: Any) -> str:
 
 def _final_doc(final: list[tuple[Finished, str]]) -> str:
     # The checked Outcome as it is, with the job, attempt and status it ends with (no copy per field).
-    doc: list[dict[str, Any]] = [{**f.outcome, "job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status}
-           if f.outcome is not None else
-           {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status, "ok": False,
-            "error": _error_of(f), "logs": []}
-           for f, status in final]
+    doc: list[dict[str, Any]] = [
+        {**f.outcome, "job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status}
+        if f.outcome is not None else
+        {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "status": status, "ok": False,
+         "error": _error_of(f), "logs": []}
+        for f, status in final
+    ]
     return _json(doc)

@@ -8,6 +8,7 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from psycopg import errors
 
@@ -60,11 +61,11 @@ def check_code_size(code: str, settings: Settings) -> None:
         raise TooLarge(f"code is {size} bytes; the limit is {limit} bytes (DYMUNIM_MAX_CODE_BYTES)")
 
 
-def fingerprint(spec: JobSpec) -> dict[str, str]:
+def fingerprint(spec: JobSpec, worker_id: str | None = None) -> dict[str, str]:
     """A short digest per field, so a reused idempotency key can say which fields differ."""
     out: dict[str, str] = {}
     for name in FINGERPRINT_FIELDS:
-        value = getattr(spec, name)
+        value: Any = worker_id if name == "worker_id" else getattr(spec, name)
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat()
         # stdlib json: payload integers may exceed 64 bits, and ensure_ascii keeps lone surrogates encodable
@@ -97,21 +98,24 @@ def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
     return None
 
 
-async def submit(pool: DictPool, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
+async def submit(pool: DictPool, specs: list[JobSpec], settings: Settings,
+                 worker_id: str | None = None) -> list[Submitted]:
     """submit_jobs on a connection of the pool."""
     async with pool.connection() as conn:
-        return await submit_jobs(conn, specs, settings)
+        return await submit_jobs(conn, specs, settings, worker_id)
 
 
-async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) -> list[Submitted]:
+async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings,
+                      worker_id: str | None = None) -> list[Submitted]:
     """Create jobs in one transaction; a key seen before returns that job and creates nothing.
+    `worker_id`: the saved worker these jobs run (the saved-worker route's, never a client's word).
 
     A key first used with a different request comes back with `differs` naming the fields: the
     caller must refuse it. Raises SubmitError (nothing written) when a spec breaks a limit.
     """
     for spec in specs:
         check_limits(spec, settings)
-    prints = {i: fingerprint(s) for i, s in enumerate(specs) if s.idempotency_key}
+    prints = {i: fingerprint(s, worker_id) for i, s in enumerate(specs) if s.idempotency_key}
     # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
     # transaction (message included) rolls back, and the next pass finds the winner's job. Keys are
     # inserted in sorted order per statement, but a batch with several start times inserts in several
@@ -119,7 +123,7 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
     for attempt in range(SUBMIT_ATTEMPTS):
         try:
             async with conn.transaction():
-                return await _submit_once(conn, specs, settings, prints)
+                return await _submit_once(conn, specs, settings, prints, worker_id)
         except (errors.UniqueViolation, errors.DeadlockDetected):
             if attempt + 1 < SUBMIT_ATTEMPTS:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
@@ -130,7 +134,8 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings) 
 
 
 async def _submit_once(
-    conn: DictConn, specs: list[JobSpec], settings: Settings, prints: dict[int, dict[str, str]]
+    conn: DictConn, specs: list[JobSpec], settings: Settings, prints: dict[int, dict[str, str]],
+    worker_id: str | None,
 ) -> list[Submitted]:
     keys = [s.idempotency_key for s in specs if s.idempotency_key]
     existing = await store_jobs.find_keyed(conn, keys) if keys else {}
@@ -161,7 +166,7 @@ async def _submit_once(
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, run_at, settings, prints))
+            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, run_at, settings, prints, worker_id))
             for (i, _), job_id in zip(group, ids, strict=True):
                 out[i] = Submitted(job_id, created=True)
 
@@ -177,14 +182,14 @@ async def _submit_once(
 
 def _new_jobs(
     group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings,
-    prints: dict[int, dict[str, str]],
+    prints: dict[int, dict[str, str]], worker_id: str | None,
 ) -> NewJobs:
     specs = [s for _, s in group]
     return NewJobs(
         payloads=[s.payload for s in specs],
         code_hashes=[hashes[s.code] for s in specs],
         languages=[s.language for s in specs],
-        worker_ids=[s.worker_id for s in specs],
+        worker_ids=[worker_id] * len(specs),
         cache_ids=[s.cache_id for s in specs],
         max_attempts=[s.max_attempts or settings.default_max_attempts for s in specs],
         timeouts=[s.timeout_ms or settings.default_timeout_ms for s in specs],

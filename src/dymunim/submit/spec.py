@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dymunim.domain import Language, unstorable
 
 
 class JobSpec(BaseModel):
     """One job to run. Unknown fields are refused so a typo never silently does nothing."""
+
+    # Which saved worker a job runs is not a field: only the saved-worker route says it (submit's
+    # worker_id), so a client can never attribute a job to a worker it did not run.
 
     model_config = ConfigDict(extra="forbid")
 
@@ -33,18 +36,6 @@ class JobSpec(BaseModel):
     trace_id: str | None = Field(default=None, max_length=200)
     delay_ms: int | None = Field(default=None, ge=0, le=366 * 24 * 3600 * 1000)
     run_at: datetime | None = None
-    # Set by the saved-worker route only, never from a request body: a client must not attribute a job
-    # to a worker it did not run. Not a field, so a body naming worker_id is refused as unknown.
-    _worker_id: str | None = PrivateAttr(default=None)
-
-    @property
-    def worker_id(self) -> str | None:
-        return self._worker_id
-
-    @worker_id.setter
-    def worker_id(self, value: str | None) -> None:
-        self._worker_id = value
-
     @field_validator("code", "cache_id", "idempotency_key", "trace_id")
     @classmethod
     def _no_nul(cls, v: str | None) -> str | None:

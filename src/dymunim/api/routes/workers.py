@@ -82,9 +82,8 @@ async def run_worker(
     spec = validate(JobSpec, {"code": w.code, "payload": body.payload, "cache_id": w.cache_id,
                               "timeout_ms": body.timeout_ms, "max_attempts": body.max_attempts,
                               "trace_id": request.state.trace_id})
-    spec.worker_id = worker_id
     use_key(spec, idempotency_key)
-    (sub,) = await submit(state.pool, [spec], state.settings)
+    (sub,) = await submit(state.pool, [spec], state.settings, worker_id=worker_id)
     answer(sub, spec, response)
     if wait:
         await wait_terminal(state.pool, state.hub, sub.job_id, wait)
