@@ -22,7 +22,36 @@ from dymunim.domain import JOB_EVENTS_CHANNEL
 
 log = logging.getLogger(__name__)
 
-REPLAY_CHUNKS = 500  # notifications of up to 40 events each: the last ~20,000 transitions
+REPLAY_CHUNKS = 250  # notifications of up to 80 events each: the last ~20,000 transitions
+
+
+FIELDS = ("job_id", "status", "from", "attempt", "at")
+
+
+def events_of(payload: str) -> list[dict[str, Any]] | None:
+    """The transitions one NOTIFY carries, as LiveEvent dicts; None if it is unreadable.
+
+    The jobs_state triggers send columns (0008): `{"first_id": n, "job_id": [...], "status": [...], "from":
+    [...], "attempt": [...], "at": [...]}`, event k's id being first_id + k. A JSON array of event objects
+    (0007's form) is read too.
+    """
+    try:
+        chunk = json.loads(payload)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(chunk, list):
+        return [e for e in chunk if isinstance(e, dict)]
+    if not isinstance(chunk, dict):
+        return None
+    if "first_id" not in chunk:
+        return [chunk]  # one event, or a resync
+    try:
+        columns = [chunk[f] for f in FIELDS]
+        first = int(chunk["first_id"])
+        return [{"event_id": first + k, **dict(zip(FIELDS, row, strict=True))}
+                for k, row in enumerate(zip(*columns, strict=True))]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class EventHub:
@@ -98,13 +127,11 @@ class EventHub:
                         self._recent.append(note.payload)
                         if not self._subs and not self._job_waiters:
                             continue  # nobody listening: do not pay for parsing
-                        try:
-                            events = json.loads(note.payload)
-                        except json.JSONDecodeError:
-                            log.warning("unreadable notification %r", note.payload)
+                        events = events_of(note.payload)
+                        if events is None:
+                            log.warning("unreadable notification %r", note.payload[:200])
                             continue
-                        # The trigger sends events in chunks (a JSON array per NOTIFY).
-                        for event in events if isinstance(events, list) else [events]:
+                        for event in events:
                             self._publish(event)
             except (psycopg.OperationalError, OSError) as exc:
                 self.connected.clear()
@@ -115,13 +142,7 @@ class EventHub:
     def since(self, event_id: int) -> list[dict[str, Any]] | None:
         """The events heard after `event_id`, in the order they came; None if that event is no longer
         (or never was) in the window, so what came after it cannot be told."""
-        events: list[dict[str, Any]] = []
-        for payload in list(self._recent):
-            try:
-                chunk = json.loads(payload)
-            except json.JSONDecodeError:
-                continue
-            events.extend(e for e in (chunk if isinstance(chunk, list) else [chunk]) if isinstance(e, dict))
+        events = [e for payload in list(self._recent) for e in events_of(payload) or ()]
         for i, e in enumerate(events):
             if e.get("event_id") == event_id:
                 return events[i + 1:]
