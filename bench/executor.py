@@ -1,4 +1,6 @@
-"""Executor benchmark: through the supervisor alone, and straight to one workerd for comparison.
+"""Executor benchmark: through the supervisor alone, and straight to one workerd for comparison; then the
+dispatcher's own call (a /batch of one warm job) through the supervisor, the direct way with the supervisor
+watching (execute/direct.py), and to a workerd alone.
 
 Prints one line per figure. Run: .venv/bin/python bench/executor.py
 """
@@ -14,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -100,6 +103,45 @@ async def measure(url: str, label: str) -> dict[str, float]:
     return figures
 
 
+async def dispatcher_calls(executor: Any, n: int) -> list[float]:
+    """The dispatcher's own call, a /batch of one warm job (as at idle), through `executor`: ms each."""
+    out = []
+    got: list[Any] = []
+    for i in range(n):
+        got.clear()
+        t0 = time.perf_counter()
+        end = await executor.run_batch([{"code": TRIVIAL, "payload": {"i": i}, "cache_id": "bench"}],
+                                       lambda _k, o, _lenient: got.append(o))
+        out.append((time.perf_counter() - t0) * 1000)
+        assert not end.missing and got and got[0]["ok"], (end, got)
+    return out
+
+
+async def dispatcher_paths(supervisor_url: str, workerd_url: str) -> dict[str, float]:
+    """p50 of the dispatcher's call through the supervisor, the direct way (execute/direct.py), and to a
+    workerd alone (the baseline), the three interleaved call by call so drift hits them alike."""
+    from dymunim.execute.client import ExecutorClient
+    from dymunim.execute.direct import DirectExecutor
+
+    ways: dict[str, Any] = {
+        "dispatch_through_supervisor": ExecutorClient(supervisor_url, EX_TOKEN),
+        "dispatch_direct": DirectExecutor(ExecutorClient(supervisor_url, EX_TOKEN)),
+        "dispatch_workerd_alone": ExecutorClient(workerd_url, EX_TOKEN),
+    }
+    times: dict[str, list[float]] = {k: [] for k in ways}
+    for executor in ways.values():
+        await dispatcher_calls(executor, 100)  # warm up
+    for _ in range(1000):
+        for label, executor in ways.items():
+            times[label] += await dispatcher_calls(executor, 1)
+    figures = {}
+    for label, executor in ways.items():
+        figures[label] = pct(times[label], 0.5)
+        print(f"{label} warm_p50_ms {figures[label]:.3f}", flush=True)
+        await executor.aclose()
+    return figures
+
+
 def direct_workerd() -> tuple[subprocess.Popen[bytes], str]:
     import json
 
@@ -133,12 +175,21 @@ def main() -> None:
     proc, url = direct_workerd()
     try:
         direct = asyncio.run(measure(url, "direct_workerd"))
+        ex = start_executor(tmp)  # the pool again, beside the lone workerd, for the interleaved calls
+        try:
+            paths = asyncio.run(dispatcher_paths(ex.url, url))
+        finally:
+            ex.proc.send_signal(signal.SIGTERM)
+            ex.proc.wait(20)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
     overhead = (sup["warm_p50_ms"] - direct["warm_p50_ms"]) / direct["warm_p50_ms"] * 100
     print(f"supervisor_overhead_warm_p50_pct {overhead:.1f}")
     batch_overhead = (1 - sup["batch100_jobs_per_s"] / direct["batch100_jobs_per_s"]) * 100
     print(f"supervisor_overhead_batch_throughput_pct {batch_overhead:.1f}")
+    alone = paths["dispatch_workerd_alone"]
+    for way in ("dispatch_through_supervisor", "dispatch_direct"):
+        print(f"{way}_overhead_warm_p50_pct {(paths[way] - alone) / alone * 100:.1f}")
     print(f"cpu_count {os.cpu_count()} (pool size {os.environ.get('DYMUNIM_EXECUTOR_PROCESSES', 2)})")
 
 

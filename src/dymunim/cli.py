@@ -81,6 +81,7 @@ def dispatch() -> None:
     from dymunim.db.pool import open_pool
     from dymunim.dispatch.dispatcher import Dispatcher
     from dymunim.execute.client import ExecutorClient
+    from dymunim.execute.direct import DirectExecutor
 
     logs.setup("dispatch")
     s = get_settings()
@@ -92,7 +93,9 @@ def dispatch() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         pool = await open_pool(dsn, min_size=2, max_size=8)
-        executor = ExecutorClient(url, s.executor_token)
+        client = ExecutorClient(url, s.executor_token)
+        # The local pool (no CLOUDFLARE_WORKER_URL): warm jobs straight to workerd, the supervisor watching.
+        executor = DirectExecutor(client) if s.direct_dispatch and not s.cloudflare_worker_url else client
         try:
             await Dispatcher(s, dsn, pool, executor).run(stop)
         finally:

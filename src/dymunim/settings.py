@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=10, alias="DYMUNIM_MAX_DELIVERIES")
     shutdown_grace_s: float = Field(default=10.0, alias="DYMUNIM_SHUTDOWN_GRACE_S")
     overdue_margin_s: float = Field(default=30.0, ge=0, alias="DYMUNIM_OVERDUE_MARGIN_S")
+    direct_dispatch: bool = Field(default=True, alias="DYMUNIM_DIRECT_DISPATCH")
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ import psycopg
 from dymunim.db.pool import DictPool
 from dymunim.dispatch.wakeup import listen_for_inserts
 from dymunim.domain import DISPATCHER_REPORT_S
-from dymunim.execute.client import ExecutorClient
+from dymunim.execute.client import Executor
 from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
 from dymunim.record.checks import checked
 from dymunim.record.outcomes import Attempt, Finished, Recorded, record
@@ -39,7 +39,7 @@ RUN_GRACE_S = 3.0  # per run: the executor's own grace past the timeout, and the
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, dsn: str, pool: DictPool, executor: ExecutorClient) -> None:
+    def __init__(self, settings: Settings, dsn: str, pool: DictPool, executor: Executor) -> None:
         self.s = settings
         self.dsn = dsn
         self.pool = pool

@@ -113,13 +113,22 @@ def _split_line(line: bytes) -> tuple[int, bytes] | None:
         return None
 
 
-async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: bytes | None = None) -> None:
+async def run_batch(pool: Pool, jobs: list[dict[str, Any]], emit: Emit, raw: bytes | None = None, *,
+                    strikes: int = 0, avoid: set[int] | None = None) -> None:
     """Split by home process, one streamed /batch call per process; emit each outcome as it arrives.
 
     If a process is killed, the jobs that had already answered keep their outcomes and only the
     others run again (run_one, one strike each). When every job goes to one process, `raw` (the
-    request body as received) is sent without re-encoding.
+    request body as received) is sent without re-encoding. Jobs that already have `strikes` (a
+    dispatcher's direct call to process `avoid` left them without an outcome) each run on their own
+    with those strikes, so a culprit still ends in quarantine within three runs.
     """
+    if strikes:
+        async def one(i: int) -> None:
+            emit(i, await run_one(pool, jobs[i], strikes=strikes, avoid=avoid))
+
+        await asyncio.gather(*(one(i) for i in range(len(jobs))))
+        return
     groups: dict[int, tuple[Slot, list[int]]] = {}
     homes: dict[Any, Slot] = {}  # cache_id -> slot: jobs of a batch mostly share a few cache ids
     fresh: list[int] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -21,6 +21,12 @@ _SLACK_S = 10.0
 OnOutcome = Callable[[int, Any, bool], None]
 """Takes a job's index in the batch, its Outcome as parsed (still unchecked: see record/checks.py),
 and whether its text may hold unpaired surrogates (only when orjson, which refuses them, could not parse it)."""
+
+
+class Executor(Protocol):
+    """What a dispatcher needs of an executor: ExecutorClient, or DirectExecutor in front of a local pool."""
+
+    async def run_batch(self, jobs: list[ExecJob], on_outcome: OnOutcome) -> BatchEnd: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,8 @@ class ExecutorClient:
         if self._session is not None:
             await self._session.close()
 
-    async def run_batch(self, jobs: list[ExecJob], on_outcome: OnOutcome) -> BatchEnd:
+    async def run_batch(self, jobs: list[ExecJob], on_outcome: OnOutcome,
+                        headers: dict[str, str] | None = None) -> BatchEnd:
         """POST /batch and hand each job's outcome to `on_outcome` as its NDJSON line arrives.
 
         Never raises for a broken executor: what did not arrive is in `missing`, with the reason,
@@ -70,7 +77,7 @@ class ExecutorClient:
         error: str | None = None
         try:
             async with self._http().post(url, data=dumps({"jobs": jobs}), timeout=timeout,
-                                         headers={"content-type": "application/json"}) as resp:
+                                         headers={"content-type": "application/json", **(headers or {})}) as resp:
                 if resp.status != 200:
                     text = (await resp.text(errors="replace"))[:300]
                     refused = resp.status < 500 and resp.status not in (401, 403, 429)
@@ -107,6 +114,12 @@ class ExecutorClient:
             return
         seen.add(index)
         on_outcome(index, obj, lenient)
+
+    async def call(self, method: str, path: str, body: Any = None, timeout_s: float = 5) -> tuple[int, Any]:
+        """A small JSON call to the executor (the local supervisor's /pool, /pool/check): (status, body)."""
+        async with self._http().request(method, f"{self.base_url}{path}", json=body,
+                                        timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
+            return resp.status, await resp.json(content_type=None)
 
     async def health(self) -> dict[str, Any]:
         try:

@@ -83,6 +83,7 @@ class Pool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self.http: aiohttp.ClientSession | None = None
+        self.calls = 0  # calls this supervisor served (a dispatcher calling workerd directly makes none)
 
     async def start(self) -> None:
         self.http = aiohttp.ClientSession(
@@ -179,10 +180,10 @@ class Pool:
                     self.kill(slot, "memory", f"RSS {rss // 2**20} MiB over the limit of {self.max_rss // 2**20} MiB")
                     continue
                 if slot.calls and min(c.deadline for c in slot.calls.values()) + GRACE_S < now:
-                    if not await self._answers(slot):
+                    if not await self.answers(slot):
                         self.kill(slot, "deadline", "a call passed its deadline and /health does not answer")
 
-    async def _answers(self, slot: Slot) -> bool:
+    async def answers(self, slot: Slot) -> bool:
         assert self.http is not None
         try:
             async with self.http.get(slot.proc.url + "/health", timeout=aiohttp.ClientTimeout(total=GRACE_S)) as r:

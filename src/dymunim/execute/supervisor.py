@@ -69,11 +69,52 @@ async def health(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     procs = pool.snapshot()
     ok = any(p["ready"] for p in procs if not p.get("quarantine"))
-    return web.json_response({"ok": ok, "loader": True, "processes": procs}, status=200 if ok else 503)
+    return web.json_response({"ok": ok, "loader": True, "processes": procs, "calls": pool.calls},
+                             status=200 if ok else 503)
+
+
+async def pool_table(request: web.Request) -> web.Response:
+    """The pool's processes and their token, for a local dispatcher that calls them directly while the
+    supervisor only watches (execute/direct.py). In the order `Pool.pick` homes cache ids by."""
+    pool = request.app[POOL]
+    return web.json_response({
+        "token": pool.token,
+        "processes": [{"index": s.index, "url": s.proc.url, "ready": s.ready.is_set() and not s.killed}
+                      for s in pool.slots],
+    })
+
+
+async def pool_check(request: web.Request) -> web.Response:
+    """A direct call to process `index` passed its deadline: kill the process if it no longer answers
+    /health (frozen by a runaway job), as the watchdog does for the calls it makes itself."""
+    pool = request.app[POOL]
+    try:
+        index = int((await _body(request))[0]["index"])
+        slot = pool.slots[index]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return _problem(400, 'send {"index": <process index>} of a process of the pool (GET /pool)')
+    killed = False
+    if slot.ready.is_set() and not slot.killed and not await pool.answers(slot):
+        pool.kill(slot, "deadline", "a direct call passed its deadline and /health does not answer")
+        killed = True
+    return web.json_response({"killed": killed})
+
+
+def _strikes(request: web.Request) -> tuple[int, set[int]]:
+    """A dispatcher handing over jobs a direct call left without an outcome says how often they have
+    been on a killed process already (X-Dymunim-Strikes) and on which one (X-Dymunim-Avoid)."""
+    try:
+        strikes = max(0, int(request.headers.get("X-Dymunim-Strikes", "0")))
+        avoid = {int(request.headers["X-Dymunim-Avoid"])} if "X-Dymunim-Avoid" in request.headers else set()
+    except ValueError:
+        raise web.HTTPBadRequest(text='{"error": "X-Dymunim-Strikes and X-Dymunim-Avoid are integers"}',
+                                 content_type="application/json") from None
+    return strikes, avoid
 
 
 async def single(request: web.Request) -> web.Response:
     job, raw = await _body(request)
+    request.app[POOL].calls += 1
     try:
         _check_job(job)
     except ContractError as exc:
@@ -90,11 +131,13 @@ async def single(request: web.Request) -> web.Response:
 async def batch(request: web.Request) -> web.StreamResponse:
     """NDJSON, one `{"index": i, …Outcome}` line per job as soon as it finishes (the Worker's contract)."""
     body, raw = await _body(request)
+    request.app[POOL].calls += 1
     try:
         _check_batch(body)
     except ContractError as exc:
         return _problem(400, str(exc))
     jobs = body["jobs"]
+    strikes, avoid = _strikes(request)
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     await resp.prepare(request)
     pending: list[bytes] = []
@@ -104,7 +147,7 @@ async def batch(request: web.Request) -> web.StreamResponse:
         pending.append(b'{"index":%d,%s\n' % (index, outcome[1:]))
         more.set()
 
-    work = asyncio.ensure_future(run_batch(request.app[POOL], jobs, emit, raw))
+    work = asyncio.ensure_future(run_batch(request.app[POOL], jobs, emit, raw, strikes=strikes, avoid=avoid))
     try:
         while pending or not work.done():
             if not pending:
@@ -143,6 +186,8 @@ def build_app(pool: Pool, token: str | None) -> web.Application:
     app.router.add_post("/load", single)
     app.router.add_post("/get", single)
     app.router.add_post("/batch", batch)
+    app.router.add_get("/pool", pool_table)
+    app.router.add_post("/pool/check", pool_check)
     return app
 
 
