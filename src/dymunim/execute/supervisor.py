@@ -114,7 +114,6 @@ def _strikes(request: web.Request) -> tuple[int, set[int]]:
 
 async def single(request: web.Request) -> web.Response:
     job, raw = await _body(request)
-    request.app[POOL].calls += 1
     try:
         _check_job(job)
     except ContractError as exc:
@@ -124,6 +123,7 @@ async def single(request: web.Request) -> web.Response:
     if request.path == "/load":
         # The Worker's /load ignores cache_id too, so the body goes on as received.
         job = {**job, "cache_id": None}
+    request.app[POOL].calls += 1
     # The Outcome bytes go back as the Worker wrote them: nothing here needs to look inside.
     return _json_bytes(await run_one(request.app[POOL], job, raw))
 
@@ -131,13 +131,13 @@ async def single(request: web.Request) -> web.Response:
 async def batch(request: web.Request) -> web.StreamResponse:
     """NDJSON, one `{"index": i, …Outcome}` line per job as soon as it finishes (the Worker's contract)."""
     body, raw = await _body(request)
-    request.app[POOL].calls += 1
     try:
         _check_batch(body)
     except ContractError as exc:
         return _problem(400, str(exc))
     jobs = body["jobs"]
     strikes, avoid = _strikes(request)
+    request.app[POOL].calls += 1
     resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
     await resp.prepare(request)
     pending: list[bytes] = []
