@@ -69,6 +69,12 @@ def test_manual_retry_and_conflicts(stack: Stack) -> None:
         assert c.post(f"/api/jobs/{ok['job_id']}/cancel").status_code == 409
     again = until(stack, failed["job_id"], "succeeded")
     assert again["result"] == "again" and again["attempts"] == 2
+    # The failed attempt lived only in the row (0007): the retry moved it into the history first.
+    history = [(a["attempt"], a["outcome"], (a["error"] or {}).get("message")) for a in again["attempt_history"]]
+    assert history == [(1, "failed", "once"), (2, "succeeded", None)]
+    assert [(e["from_status"], e["to_status"], e["attempt"]) for e in again["events"]] == [
+        (None, "queued", 0), ("queued", "running", 1), ("running", "failed", 1), ("failed", "queued", 1),
+        ("queued", "running", 2), ("running", "succeeded", 2)]
 
 
 def test_cancelled_delayed_job_never_runs(stack: Stack) -> None:

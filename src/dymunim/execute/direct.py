@@ -57,9 +57,6 @@ class DirectExecutor:
             await c.aclose()
         await self.supervisor.aclose()
 
-    async def health(self) -> dict[str, Any]:
-        return await self.supervisor.health()
-
     async def _pool(self) -> list[_Process]:
         if self._unsupported:
             return []

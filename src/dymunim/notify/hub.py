@@ -31,26 +31,16 @@ FIELDS = ("job_id", "status", "from", "attempt", "at")
 def events_of(payload: str) -> list[dict[str, Any]] | None:
     """The transitions one NOTIFY carries, as LiveEvent dicts; None if it is unreadable.
 
-    The jobs_state triggers send columns (0008): `{"first_id": n, "job_id": [...], "status": [...], "from":
-    [...], "attempt": [...], "at": [...]}`, event k's id being first_id + k. A JSON array of event objects
-    (0007's form) is read too.
+    The jobs_state triggers (migration 0007) send columns: `{"first_id": n, "job_id": [...], "status":
+    [...], "from": [...], "attempt": [...], "at": [...]}`, event k's id being first_id + k.
     """
     try:
         chunk = json.loads(payload)
-    except json.JSONDecodeError:
-        return None
-    if isinstance(chunk, list):
-        return [e for e in chunk if isinstance(e, dict)]
-    if not isinstance(chunk, dict):
-        return None
-    if "first_id" not in chunk:
-        return [chunk]  # one event, or a resync
-    try:
         columns = [chunk[f] for f in FIELDS]
         first = int(chunk["first_id"])
         return [{"event_id": first + k, **dict(zip(FIELDS, row, strict=True))}
                 for k, row in enumerate(zip(*columns, strict=True))]
-    except (KeyError, TypeError, ValueError):
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
 
 

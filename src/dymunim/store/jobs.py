@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,21 +23,20 @@ class NewCode:
 
 
 @dataclass(frozen=True, slots=True)
-class NewJobs:
-    """The jobs one insert creates: one list per column, all the same length, in input order."""
+class NewJob:
+    """One job an insert creates; its fields are the columns insert_jobs reads from each JSON element."""
 
-    payloads: list[Any]
-    code_hashes: list[str]
-    languages: list[str]
-    worker_ids: list[str | None]
-    cache_ids: list[str | None]
-    max_attempts: list[int]
-    timeouts: list[int]
-    retry_on_errors: list[bool]
-    idempotency_keys: list[str | None]
-    trace_ids: list[str | None]
-    fingerprints: list[dict[str, str] | None] | None  # None: no job has an idempotency key
-    run_at: datetime | None  # shared by all (None: now): one pgmq.send_batch carries every message
+    payload: Any
+    code_hash: str
+    language: str
+    worker_id: str | None
+    cache_id: str | None
+    max_attempts: int
+    timeout_ms: int
+    retry_on_error: bool
+    idempotency_key: str | None
+    trace_id: str | None
+    request_fingerprint: dict[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +81,13 @@ async def find_keyed(conn: DictConn, keys: list[str]) -> dict[str, Keyed]:
     return {r["idempotency_key"]: Keyed(JobId(r["job_id"]), r["request_fingerprint"]) for r in await cur.fetchall()}
 
 
-async def insert(conn: DictConn, new: NewJobs) -> list[JobId]:
-    """Insert jobs and their messages (one pgmq.send_batch); ids in input order."""
-    prints = new.fingerprints or [None] * len(new.payloads)
-    rows = [
-        {"payload": p, "code_hash": h, "language": lang, "worker_id": w, "cache_id": c, "max_attempts": m,
-         "timeout_ms": t, "retry_on_error": r, "idempotency_key": k, "trace_id": tr, "request_fingerprint": f}
-        for p, h, lang, w, c, m, t, r, k, tr, f in zip(
-            new.payloads, new.code_hashes, new.languages, new.worker_ids, new.cache_ids, new.max_attempts,
-            new.timeouts, new.retry_on_errors, new.idempotency_keys, new.trace_ids, prints, strict=True)
-    ]
-    # Payload integers may exceed 64 bits (JSON allows them): jsonbytes falls back for those.
-    cur = await conn.execute(q("insert_jobs"), {"jobs": dumps(rows).decode(), "run_at": new.run_at})
-    row = await cur.fetchone()
+async def insert(conn: DictConn, new: Sequence[NewJob], run_at: datetime | None) -> list[JobId]:
+    """Insert jobs and their messages (one pgmq.send_batch); ids in input order. All share `run_at`
+    (None: now): one pgmq.send_batch carries every message."""
+    # orjson writes the dataclasses as objects; payload integers beyond 64 bits (JSON allows them)
+    # take jsonbytes' fallback, which needs them as dicts.
+    jobs = dumps(list(new), default=asdict).decode()
+    row = await (await conn.execute(q("insert_jobs"), {"jobs": jobs, "run_at": run_at})).fetchone()
     return [JobId(i) for i in row["job_ids"]] if row and row["job_ids"] else []
 
 

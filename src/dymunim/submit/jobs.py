@@ -16,7 +16,7 @@ from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobId
 from dymunim.settings import Settings
 from dymunim.store import jobs as store_jobs
-from dymunim.store.jobs import NewCode, NewJobs
+from dymunim.store.jobs import NewCode, NewJob
 from dymunim.submit.spec import JobSpec
 
 
@@ -166,7 +166,7 @@ async def _submit_once(
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, run_at, settings, prints, worker_id))
+            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, settings, prints, worker_id), run_at)
             for (i, _), job_id in zip(group, ids, strict=True):
                 out[i] = Submitted(job_id, created=True)
 
@@ -181,21 +181,13 @@ async def _submit_once(
 
 
 def _new_jobs(
-    group: list[tuple[int, JobSpec]], hashes: dict[str, str], run_at: datetime | None, settings: Settings,
+    group: list[tuple[int, JobSpec]], hashes: dict[str, str], settings: Settings,
     prints: dict[int, dict[str, str]], worker_id: str | None,
-) -> NewJobs:
-    specs = [s for _, s in group]
-    return NewJobs(
-        payloads=[s.payload for s in specs],
-        code_hashes=[hashes[s.code] for s in specs],
-        languages=[s.language for s in specs],
-        worker_ids=[worker_id] * len(specs),
-        cache_ids=[s.cache_id for s in specs],
-        max_attempts=[s.max_attempts or settings.default_max_attempts for s in specs],
-        timeouts=[s.timeout_ms or settings.default_timeout_ms for s in specs],
-        retry_on_errors=[s.retry_on_error for s in specs],
-        idempotency_keys=[s.idempotency_key for s in specs],
-        trace_ids=[s.trace_id for s in specs],
-        fingerprints=[prints.get(i) for i, _ in group] if prints else None,
-        run_at=run_at,
-    )
+) -> list[NewJob]:
+    return [
+        NewJob(payload=s.payload, code_hash=hashes[s.code], language=s.language, worker_id=worker_id,
+               cache_id=s.cache_id, max_attempts=s.max_attempts or settings.default_max_attempts,
+               timeout_ms=s.timeout_ms or settings.default_timeout_ms, retry_on_error=s.retry_on_error,
+               idempotency_key=s.idempotency_key, trace_id=s.trace_id, request_fingerprint=prints.get(i))
+        for i, s in group
+    ]
