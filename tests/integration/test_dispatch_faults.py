@@ -63,7 +63,7 @@ def silent_executor() -> Iterator[str]:
 
 
 async def _claimed(pool: DictPool, d: Dispatcher, n: int) -> list[Claimed]:
-    rows = await d._claim(n)
+    rows = await d._claim(n, sweep=True)
     assert len(rows) == n
     for r in rows:
         d._start_attempt(r)

@@ -37,7 +37,7 @@ def test_zombie_attempt_cannot_record(pg_dsn: str) -> None:
                 async with pool.connection() as conn, conn.transaction():
                     await conn.execute("UPDATE pgmq.q_jobs SET vt = now() WHERE (message->>'job_id')::bigint = %s",
                                        (sub.job_id,))
-                    took = await claims.claim(conn, vt_s=30, qty=10, max_deliveries=10)
+                    took = await claims.claim(conn, vt_s=30, qty=10, max_deliveries=10, after=None)
                     attempts.append(took.ready[0])
             assert [a.attempts for a in attempts] == [1, 2]
             policy = RetryPolicy(1, 1)

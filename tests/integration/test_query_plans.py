@@ -42,7 +42,7 @@ def test_claim_finds_jobs_by_primary_key_however_deep_the_queue(pg_dsn: str) -> 
         # No ANALYZE on purpose: a queue fills faster than autovacuum refreshes statistics, and with
         # stale ones a status predicate in the claim made Postgres scan every queued job by status.
         row = conn.execute(b"EXPLAIN (FORMAT JSON) " + q("claim"),
-                           {"vt": 30, "qty": 100, "max_deliveries": 10}).fetchone()
+                           {"vt": 30, "qty": 100, "max_deliveries": 10, "after": None}).fetchone()
         assert row is not None
         plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
         nodes = plan_nodes(plan[0]["Plan"])
@@ -70,7 +70,7 @@ def test_recording_outcomes_finds_jobs_by_primary_key(pg_dsn: str) -> None:
                 await conn.execute("ANALYZE jobs_state")  # as autovacuum does while a queue fills
                 await conn.commit()
                 async with conn.transaction():
-                    return (await claims.claim(conn, vt_s=30, qty=250, max_deliveries=10)).ready
+                    return (await claims.claim(conn, vt_s=30, qty=250, max_deliveries=10, after=0)).ready
         finally:
             await pool.close()
 
@@ -105,7 +105,8 @@ def test_a_claim_prepared_while_the_queue_was_tiny_still_walks_the_vt_index_when
                 for i in range(14):  # prepared from the 5th run on, its generic plan chosen after 5 more
                     await submit_jobs(conn, [JobSpec(code="return 1", payload=i)], Settings())
                     async with conn.transaction():
-                        assert len((await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10)).ready) == 1
+                        assert len((await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10,
+                                                         after=None)).ready) == 1
                 for _ in range(20):
                     await submit_jobs(conn, [JobSpec(code="return 1", payload=i) for i in range(1000)], Settings())
                 cur = await conn.execute("SELECT name FROM pg_prepared_statements WHERE statement LIKE %s",
@@ -114,14 +115,15 @@ def test_a_claim_prepared_while_the_queue_was_tiny_still_walks_the_vt_index_when
                 async with conn.transaction():
                     await conn.execute(q("claim_by_index"))
                     await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-                    # The generic plan, as an execution with parameters would use it.
-                    plan = await (await conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, 500, 10)").format(
-                        sql.Identifier(row["name"])))).fetchone()
+                    # The generic plan, as an execution with parameters would use it (a sweep: no cursor).
+                    explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, NULL, 500, 10)")
+                    plan = await (await conn.execute(explain.format(sql.Identifier(row["name"])))).fetchone()
                     assert plan is not None
                 return plan_nodes(plan["QUERY PLAN"][0]["Plan"])
         finally:
             await pool.close()
 
     nodes = asyncio.run(main())
-    assert ("Index Scan", "q_jobs_vt_idx") in nodes, nodes
+    assert ("Index Scan", "q_jobs_vt_idx") in nodes, nodes  # the sweep
+    assert ("Index Scan", "q_jobs_pkey") in nodes, nodes  # the claim from a cursor
     assert not any(t in ("Seq Scan", "Sort") for t, _ in nodes), f"the claim must not scan or sort the queue: {nodes}"

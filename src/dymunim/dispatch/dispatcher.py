@@ -3,6 +3,12 @@
 Claim = a pgmq read (visibility timeout) + `running` + attempt bump, one statement. While an
 attempt runs, a heartbeat keeps its message hidden; if this process dies, the message comes back
 after the visibility timeout and the next claim records the lost attempt.
+
+A claim reads forward from a cursor, the highest msg_id this dispatcher has claimed, so it never
+walks the dead row versions that claimed and finished messages leave behind it (a pinned xmin
+horizon keeps vacuum from removing them). Once per poll interval, and when a retry falls due, a
+sweep claims in due order over the whole queue: what the cursor passed (retries, delayed jobs, lost
+attempts). A message committed below the cursor steps the cursor back (see dispatch/wakeup.py).
 """
 
 from __future__ import annotations
@@ -52,9 +58,13 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots promised to claims in progress
         self._deadlines: dict[int, tuple[float, float]] = {}  # msg_id -> (monotonic overdue time, budget s)
+        self._after = 0  # the claim cursor: the highest msg_id claimed in msg_id order
+        self._rewind_to: int | None = None  # a message was committed at or below this: step back here
+        self._sweep_asked = True  # the first claim sweeps: nothing is known about the queue yet
+        self._next_sweep = 0.0  # monotonic time of the next sweep
 
     async def run(self, stop: asyncio.Event) -> None:
-        listener = asyncio.create_task(listen_for_inserts(self.dsn, self.wake, stop), name="listen")
+        listener = asyncio.create_task(listen_for_inserts(self.dsn, self._inserted, stop), name="listen")
         heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
         overdue = asyncio.create_task(self._overdue_watch(stop), name="overdue")
         # Two claim loops: while one waits on Postgres for a claim, the other can claim the next batch.
@@ -79,7 +89,7 @@ class Dispatcher:
             if qty > 0:
                 self._reserved += qty  # so the other claim loop does not overshoot max_in_flight
                 try:
-                    claimed = await self._claim(qty)
+                    claimed = await self._claim(qty, sweep=self._sweep_due())
                 except (psycopg.OperationalError, OSError) as exc:
                     log.warning("claim failed (%s); database unavailable, retrying", exc)
                     await self._sleep(stop, 0.5)
@@ -99,13 +109,44 @@ class Dispatcher:
         for p in pending:
             p.cancel()
 
-    async def _claim(self, qty: int) -> list[Claimed]:
+    def _inserted(self, first_msg_id: int | None) -> None:
+        """Messages were committed, the smallest of them first_msg_id (None: unknown, e.g. after the
+        listener reconnected, so sweep)."""
+        if first_msg_id is None:
+            self._sweep_asked = True
+        elif self._rewind_to is None or first_msg_id - 1 < self._rewind_to:
+            self._rewind_to = first_msg_id - 1
+        self.wake.set()
+
+    def _sweep_due(self) -> bool:
+        now = time.monotonic()
+        if not self._sweep_asked and now < self._next_sweep:
+            return False
+        self._sweep_asked = False
+        self._next_sweep = now + self.s.poll_interval_s
+        return True
+
+    def _sweep_soon(self) -> None:
+        self._sweep_asked = True
+        self.wake.set()
+
+    async def _claim(self, qty: int, *, sweep: bool) -> list[Claimed]:
+        after: int | None = None
+        if not sweep:
+            if self._rewind_to is not None:
+                self._after = min(self._after, self._rewind_to)
+                self._rewind_to = None
+            after = self._after
         async with self.pool.connection() as conn, conn.transaction():
             took = await claims.claim(conn, vt_s=self.s.visibility_timeout_s, qty=qty,
-                                      max_deliveries=self.s.max_deliveries)
+                                      max_deliveries=self.s.max_deliveries, after=after)
             if took.stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
                 await claims.drop(conn, took.stale)
+        # Only a claim in msg_id order moves the cursor: a sweep takes the earliest due, which may leave
+        # fresh messages below the highest it took.
+        if after is not None and took.last_msg_id is not None:
+            self._after = max(self._after, took.last_msg_id)
         if took.poison:
             await self._bury_poison(took.poison)
         return took.ready
@@ -233,9 +274,10 @@ class Dispatcher:
 
     def _wake_for(self, done: Recorded) -> None:
         if done.next_retry_at:
-            # set_vt sends no NOTIFY: wake ourselves when the earliest retry is due.
+            # set_vt sends no NOTIFY, and the retried message sits behind the cursor: sweep when the
+            # earliest retry is due.
             delay = (done.next_retry_at - datetime.now(UTC)).total_seconds()
-            asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, self.wake.set)
+            asyncio.get_running_loop().call_later(max(0.0, delay) + 0.01, self._sweep_soon)
 
     def _budget_s(self, timeout_ms: int) -> float:
         """How long an attempt may go without an outcome before this dispatcher resolves it itself.

@@ -18,30 +18,36 @@ class Claim:
     ready: list[Claimed]
     poison: list[Claimed]
     stale: list[int]
+    last_msg_id: int | None  # the highest msg_id taken: where this dispatcher's cursor moves
 
 
-async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int) -> Claim:
+async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, after: int | None) -> Claim:
     """Take up to qty visible messages, hidden for vt_s seconds, and start their jobs' attempts with the
     next attempt number (the fencing token), in one statement. A job still running lost its previous
     attempt: that attempt is recorded as lost in the same statement. A message delivered more than
-    max_deliveries times is poison: its attempt starts, to be buried rather than run."""
+    max_deliveries times is poison: its attempt starts, to be buried rather than run.
+
+    With `after` (a cursor): only messages above that msg_id, oldest first. Without: the sweep, earliest
+    due first wherever they are (retries, delayed jobs, lost attempts)."""
     cur = conn.cursor(row_factory=tuple_row)  # a dict per row cost more than the claim's own Python
     # Through the vt index whatever the statistics say: a plan made while the queue was tiny sorted the
     # whole queue at every claim once it was deep (idle 6 -> 17 ms, a 100k drain 3x slower), and
     # autovacuum's statistics lag a filling queue. Planning every call instead cost ~1 ms per claim.
     await cur.execute(q("claim_by_index"))
-    await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries})
+    await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries, "after": after})
     ready: list[Claimed] = []
     poison: list[Claimed] = []
     stale: list[int] = []
+    last: int | None = None
     for runnable, is_poison, *fields in await cur.fetchall():
+        last = fields[1] if last is None else max(last, fields[1])
         if not runnable:
             stale.append(fields[1])  # msg_id
         elif is_poison:
             poison.append(Claimed(*fields))
         else:
             ready.append(Claimed(*fields))
-    return Claim(ready, poison, stale)
+    return Claim(ready, poison, stale, last)
 
 
 async def drop(conn: DictConn, msg_ids: list[int]) -> None:

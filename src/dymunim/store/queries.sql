@@ -69,11 +69,18 @@ WITH msg AS (
     UPDATE pgmq.q_jobs m
     SET vt = clock_timestamp() + make_interval(secs => %(vt)s), read_ct = m.read_ct + 1,
         last_read_at = clock_timestamp()
-    -- Earliest due first, through the vt index: messages in flight (vt ahead) sit at its far end, so a
-    -- claim never walks past them as it would in msg_id order. = ANY(ARRAY(...)): the update finds its
-    -- rows by primary key; a join here is planned as a scan of the whole queue.
-    WHERE m.msg_id = ANY(ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE vt <= clock_timestamp() ORDER BY vt
-                               LIMIT %(qty)s FOR UPDATE SKIP LOCKED))
+    -- With a cursor (%(after)s, the highest msg_id this dispatcher has claimed): the messages above it,
+    -- in msg_id order through the primary key. Everything below the cursor, where claimed and finished
+    -- messages leave their dead row versions, is never visited (0008_claim_cursor.sql).
+    -- Without one (the sweep): earliest due first through the vt index, wherever the message sits.
+    -- Only one of the two runs (the other's one-time filter is false). = ANY(ARRAY(...)): the update
+    -- finds its rows by primary key; a join here is planned as a scan of the whole queue.
+    WHERE m.msg_id = ANY(
+        ARRAY(SELECT msg_id FROM pgmq.q_jobs
+              WHERE %(after)s::bigint IS NOT NULL AND msg_id > %(after)s::bigint AND vt <= clock_timestamp()
+              ORDER BY msg_id LIMIT %(qty)s FOR UPDATE SKIP LOCKED)
+        || ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE %(after)s::bigint IS NULL AND vt <= clock_timestamp()
+                 ORDER BY vt LIMIT %(qty)s FOR UPDATE SKIP LOCKED))
     RETURNING m.msg_id, m.read_ct, (m.message->>'job_id')::bigint AS job_id
 ),
 prev AS (
