@@ -50,8 +50,8 @@ def test_a_claim_from_the_cursor_skips_the_dead_versions_a_pinned_horizon_keeps(
                     await submit_jobs(conn, [JobSpec(code="return 1", payload=i) for i in range(500)], Settings())
                     async with conn.transaction():
                         took = await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10, after=cursor)
-                    assert len(took.ready) == 500 and took.last_msg_id is not None
-                    cursor = took.last_msg_id
+                    assert len(took.ready) == 500 and took.cursor is not None
+                    cursor = took.cursor
                     async with conn.transaction():
                         await claims.drop(conn, [r.msg_id for r in took.ready])
                 await submit_jobs(conn, [JobSpec(code="return 1", payload=i) for i in range(10)], Settings())

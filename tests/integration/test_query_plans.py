@@ -113,7 +113,7 @@ def test_a_claim_prepared_while_the_queue_was_tiny_still_walks_the_vt_index_when
                                          ("%UPDATE pgmq.q_jobs m%",))
                 (row,) = await cur.fetchall()
                 async with conn.transaction():
-                    await conn.execute(q("claim_by_index"))
+                    await conn.execute(q("claim_start"))
                     await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
                     # The generic plan, as an execution with parameters would use it (a sweep: no cursor).
                     explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, NULL, 500, 10)")

@@ -143,10 +143,8 @@ class Dispatcher:
             if took.stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
                 await claims.drop(conn, took.stale)
-        # Only a claim in msg_id order moves the cursor: a sweep takes the earliest due, which may leave
-        # fresh messages below the highest it took.
-        if after is not None and took.last_msg_id is not None:
-            self._after = max(self._after, took.last_msg_id)
+        if took.cursor is not None:
+            self._after = max(self._after, took.cursor)
         if took.poison:
             await self._bury_poison(took.poison)
         return took.ready

@@ -123,9 +123,13 @@ SELECT c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poiso
        c.retry_on_error, c.created_at
 FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_hash);
 
--- name: claim_by_index
--- For the rest of this transaction, plans use indexes over scans and sorts (see store/claims.py).
-SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true);
+-- name: claim_start
+-- Before a claim: for the rest of this transaction, plans use indexes over scans and sorts (see
+-- store/claims.py); and the last msg_id handed out so far. A claim that takes less than it asked for
+-- took every due message up to there, so the cursor may move to it (a message still uncommitted below
+-- it names itself when it commits, 0008_claim_cursor.sql).
+SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+       pg_sequence_last_value('pgmq.q_jobs_msg_id_seq') AS queue_end;
 
 -- name: delete_messages
 -- Drop messages whose job needs no run (cancelled, finished, or gone): the jobs table is the record.
