@@ -8,7 +8,7 @@ WORKER := cloudflare-worker
 WEB := web
 WEB_DIST := src/dymunim/web_dist/index.html
 
-.PHONY: up test install lint typecheck test-worker test-web test-py bench clean contract contract-check migration-lock
+.PHONY: up test install lint typecheck test-worker test-web test-py bench bench-pressure clean contract contract-check migration-lock
 
 install: $(VENV)/.installed $(WORKER)/node_modules/.installed $(WORKER)/dist/worker.js $(WEB_DIST)
 
@@ -122,6 +122,12 @@ bench: install
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/horizon.py
+
+# The job-queue benchmarking harness's pressure and chaos cells, natively, dymunim beside a raw pgmq peer
+# (bench/harness/README.md). All cells take about an hour; e.g. PRESSURE_ARGS="--cells idle_in_tx --scale 0.25".
+PRESSURE_ARGS ?=
+bench-pressure: install
+	$(BIN)/python bench/pressure.py $(PRESSURE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(WORKER)/node_modules $(WORKER)/dist $(WEB)/node_modules src/dymunim/web_dist .dymunim
