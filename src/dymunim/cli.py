@@ -92,7 +92,7 @@ def dispatch() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        pool = await open_pool(dsn, min_size=2, max_size=8)
+        pool = await open_pool(dsn, min_size=2, max_size=8, name="dymunim dispatcher")
         client = ExecutorClient(url, s.executor_token)
         # The local pool (no CLOUDFLARE_WORKER_URL): warm jobs straight to workerd, the supervisor watching.
         executor = DirectExecutor(client) if s.direct_dispatch and not s.cloudflare_worker_url else client

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import psycopg
 import pytest
 
 from tests.conftest import Stack, start_stack, stop_stack_proc
@@ -90,3 +92,50 @@ def test_sigterm_hands_unfinished_work_back_at_once(tmp_path: Path) -> None:
         assert "handed 1 unfinished messages back" in s.log_path.read_text()
     finally:
         stop_stack_proc(s.proc)
+
+
+def test_backends_terminated_under_the_dispatcher_lose_nothing(crash_stack: Stack) -> None:
+    """What pg_terminate_backend does to a dispatcher's claims and records (an operator's kill, a
+    failover proxy, the harness's backend-kill storm): each ends with its transaction rolled back, the
+    dispatcher goes on with another connection, and every job still ends once, with its own result."""
+    s = crash_stack
+    stop = threading.Event()
+    killed = [0]
+
+    def killer() -> None:
+        with psycopg.connect(s.dsn, autocommit=True) as db:
+            while not stop.is_set():
+                row = db.execute(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = 'dymunim dispatcher' AND state IN ('active', 'idle in transaction')"
+                ).fetchone()
+                killed[0] += row[0] if row else 0
+                time.sleep(0.01)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    ids: list[int] = []
+    try:
+        with s.client() as c:
+            for batch in range(30):
+                jobs = [{"code": "return payload * 2", "payload": batch * 10 + k, "cache_id": "kills"}
+                        for k in range(10)]
+                r = c.post("/api/jobs/batch", json={"jobs": jobs})
+                assert r.status_code == 201, r.text
+                ids += r.json()["ids"]
+                time.sleep(0.05)
+            wait_for(lambda: killed[0] >= 5, timeout=30, what="backends terminated")
+    finally:
+        stop.set()
+        thread.join()
+    with psycopg.connect(s.dsn) as db:
+        def settled() -> list[tuple[int, str, object, object]] | None:
+            rows = db.execute("SELECT job_id, status, payload, result FROM jobs_state WHERE job_id = ANY(%s)",
+                              (ids,)).fetchall()
+            db.rollback()
+            return rows if all(st in ("succeeded", "failed", "dead") for _, st, _, _ in rows) else None
+
+        rows = wait_for(settled, timeout=60, what="every job finished")
+    assert len(rows) == 300
+    assert all(st == "succeeded" and res == p * 2 for _, st, p, res in rows), \
+        [r for r in rows if r[1] != "succeeded" or r[3] != r[2] * 2][:5]

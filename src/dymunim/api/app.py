@@ -39,7 +39,7 @@ def _document_live_events(app: FastAPI) -> None:
 def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(dsn, min_size=2, max_size=20)
+        pool = await open_pool(dsn, min_size=2, max_size=20, name="dymunim api")
         hub = EventHub(dsn)
         await hub.start()
         executor = ExecutorClient(executor_url, settings.executor_token)

@@ -24,7 +24,9 @@ async def listen_for_inserts(dsn: str, inserted: Callable[[int | None], None], s
     have gone unheard (at start, after a reconnect); reconnect if the database goes away."""
     while not stop.is_set():
         try:
-            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            async with await psycopg.AsyncConnection.connect(
+                dsn, autocommit=True, application_name="dymunim dispatcher listener"
+            ) as conn:
                 await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(INSERT_CHANNEL)))
                 inserted(None)  # anything inserted while we were not listening
                 gen = conn.notifies()
