@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_RUNS = 3  # a local executor may run a job this often before answering (see execute/blame.py)
 RUN_GRACE_S = 3.0  # per run: the executor's own grace past the timeout, and the kill
+RECORD_RETRY_DELAYS_S = (0.0, 0.2, 0.5, 1.0) + (2.0,) * 30
 
 
 class Dispatcher:
@@ -230,7 +231,9 @@ class Dispatcher:
         if not finished:
             return
         try:
-            for delay in (0, 0.2, 0.5, 1, 2, 5, 10, 10, 10):  # at once first: maybe only a connection died
+            # At once first (maybe only a connection died), then at most 2 s apart for about a minute: the
+            # slots these attempts hold come free within 2 s of the database coming back.
+            for delay in RECORD_RETRY_DELAYS_S:
                 try:
                     done = await record(self.pool, finished, self.policy)
                     self._wake_for(done)
