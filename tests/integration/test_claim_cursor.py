@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -54,18 +55,24 @@ def test_a_claim_from_the_cursor_skips_the_dead_versions_a_pinned_horizon_keeps(
                     cursor = took.cursor
                     async with conn.transaction():
                         await claims.drop(conn, [r.msg_id for r in took.ready])
+                since = (await (await conn.execute("SELECT clock_timestamp() AS t")).fetchone() or {})["t"]
+                await conn.commit()
                 await submit_jobs(conn, [JobSpec(code="return 1", payload=i) for i in range(10)], Settings())
 
-                async def claim_reading(after: int | None) -> tuple[int, int]:
+                async def claim_reading(after: int | None, due_from: datetime | None = None) -> tuple[int, int]:
                     """(messages claimed, index entries read), rolled back."""
                     async with conn.transaction(force_rollback=True):
                         before = (await (await conn.execute(ENTRIES_READ)).fetchone() or {})["n"]
-                        took = await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10, after=after)
+                        took = await claims.claim(conn, vt_s=30, qty=500, max_deliveries=10, after=after,
+                                                  due_from=due_from)
                         read = (await (await conn.execute(ENTRIES_READ)).fetchone() or {})["n"]
                     return len(took.ready), int(read - before)
 
                 fresh, fresh_read = await claim_reading(cursor)
                 swept, sweep_read = await claim_reading(None)
+                recent, recent_read = await claim_reading(None, since)
+                assert recent == 10, "a sweep from a recent time finds the 10 new messages too"
+                assert recent_read <= 40, f"a sweep of the last moments read {recent_read} index entries"
                 return fresh, fresh_read, swept, sweep_read
         finally:
             await pool.close()
@@ -125,3 +132,37 @@ async def _claim_when_heard(d: Dispatcher, heard: Callable[[], bool]) -> list[Cl
             break
         await asyncio.sleep(0.05)
     return await d._claim(500, sweep=False)
+
+
+def test_a_sweep_from_its_last_time_takes_what_fell_due_since(pg_dsn: str) -> None:
+    """A retry (pgmq.set_vt ahead) sits behind the cursor: a later sweep that starts reading near the
+    previous one's time still takes it once it is due, and not before."""
+    migrate(pg_dsn)
+
+    async def main() -> tuple[int, list[int], int]:
+        pool = await open_pool(pg_dsn, max_size=1)
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("DELETE FROM pgmq.q_jobs")  # other tests' messages
+                await conn.commit()
+                await submit_jobs(conn, [JobSpec(code="return 1", payload="retry me")], Settings())
+                async with conn.transaction():
+                    took = await claims.claim(conn, vt_s=30, qty=10, max_deliveries=10, after=0)
+                (row,) = took.ready
+                await conn.execute("SELECT pgmq.set_vt('jobs', %s::bigint, 1)", (row.msg_id,))  # due in 1 s
+                await conn.commit()
+                async with conn.transaction():
+                    early = await claims.claim(conn, vt_s=30, qty=10, max_deliveries=10, after=None)
+                assert early.swept_to is not None, "a sweep that took less than it asked says how far it went"
+                await asyncio.sleep(1.3)
+                async with conn.transaction():
+                    due_from = early.swept_to - timedelta(seconds=5)
+                    later = await claims.claim(conn, vt_s=30, qty=10, max_deliveries=10, after=None,
+                                               due_from=due_from)
+                return len(early.ready), [r.msg_id for r in later.ready], row.msg_id
+        finally:
+            await pool.close()
+
+    early, later, retried = asyncio.run(main())
+    assert early == 0, "not due yet"
+    assert later == [retried], f"the due retry is taken by a sweep from the last one's time: {later}"

@@ -41,8 +41,9 @@ def test_claim_finds_jobs_by_primary_key_however_deep_the_queue(pg_dsn: str) -> 
             conn.execute(statement.encode())
         # No ANALYZE on purpose: a queue fills faster than autovacuum refreshes statistics, and with
         # stale ones a status predicate in the claim made Postgres scan every queued job by status.
+        conn.execute(q("claim_start"))  # as store.claims runs it
         row = conn.execute(b"EXPLAIN (FORMAT JSON) " + q("claim"),
-                           {"vt": 30, "qty": 100, "max_deliveries": 10, "after": None}).fetchone()
+                           {"vt": 30, "qty": 100, "max_deliveries": 10, "after": None, "due_from": None}).fetchone()
         assert row is not None
         plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
         nodes = plan_nodes(plan[0]["Plan"])
@@ -116,7 +117,7 @@ def test_a_claim_prepared_while_the_queue_was_tiny_still_walks_the_vt_index_when
                     await conn.execute(q("claim_start"))
                     await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
                     # The generic plan, as an execution with parameters would use it (a sweep: no cursor).
-                    explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, NULL, 500, 10)")
+                    explain = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {}(30, NULL, 500, NULL, 10)")
                     plan = await (await conn.execute(explain.format(sql.Identifier(row["name"])))).fetchone()
                     assert plan is not None
                 return plan_nodes(plan["QUERY PLAN"][0]["Plan"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from psycopg.rows import tuple_row
 
@@ -21,24 +22,30 @@ class Claim:
     # Where the claim cursor may move: every message at or below it was taken by this claim, is not due
     # yet, or is another claim's. None: nowhere (a full sweep may have left due messages anywhere).
     cursor: int | None
+    # A sweep that took less than it asked for: the database's time before it, when every message then
+    # due (and visible) was taken. None otherwise.
+    swept_to: datetime | None
 
 
-async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, after: int | None) -> Claim:
+async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, after: int | None,
+                due_from: datetime | None = None) -> Claim:
     """Take up to qty visible messages, hidden for vt_s seconds, and start their jobs' attempts with the
     next attempt number (the fencing token), in one statement. A job still running lost its previous
     attempt: that attempt is recorded as lost in the same statement. A message delivered more than
     max_deliveries times is poison: its attempt starts, to be buried rather than run.
 
     With `after` (a cursor): only messages above that msg_id, oldest first. Without: the sweep, earliest
-    due first wherever they are (retries, delayed jobs, lost attempts)."""
+    due first wherever they are (retries, delayed jobs, lost attempts), those due since `due_from` if
+    given."""
     cur = conn.cursor(row_factory=tuple_row)  # a dict per row cost more than the claim's own Python
     # Through the vt index whatever the statistics say: a plan made while the queue was tiny sorted the
     # whole queue at every claim once it was deep (idle 6 -> 17 ms, a 100k drain 3x slower), and
     # autovacuum's statistics lag a filling queue. Planning every call instead cost ~1 ms per claim.
     await cur.execute(q("claim_start"))
     start = await cur.fetchone()
-    queue_end = start[2] if start else None
-    await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries, "after": after})
+    queue_end, db_now = (start[1], start[2]) if start else (None, None)
+    await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries, "after": after,
+                                   "due_from": due_from})
     ready: list[Claimed] = []
     poison: list[Claimed] = []
     stale: list[int] = []
@@ -55,7 +62,7 @@ async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, aft
             poison.append(Claimed(*fields))
         else:
             ready.append(Claimed(*fields))
-    return Claim(ready, poison, stale, cursor)
+    return Claim(ready, poison, stale, cursor, db_now if after is None and len(rows) < qty else None)
 
 
 async def drop(conn: DictConn, msg_ids: list[int]) -> None:

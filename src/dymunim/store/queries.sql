@@ -69,17 +69,22 @@ WITH msg AS (
     UPDATE pgmq.q_jobs m
     SET vt = clock_timestamp() + make_interval(secs => %(vt)s), read_ct = m.read_ct + 1,
         last_read_at = clock_timestamp()
-    -- With a cursor (%(after)s, the highest msg_id this dispatcher has claimed): the messages above it,
+    -- With a cursor (after: the highest msg_id this dispatcher has claimed): the messages above it,
     -- in msg_id order through the primary key. Everything below the cursor, where claimed and finished
     -- messages leave their dead row versions, is never visited (0008_claim_cursor.sql).
-    -- Without one (the sweep): earliest due first through the vt index, wherever the message sits.
+    -- Without one (the sweep): earliest due first through the vt index, from due_from (NULL: from
+    -- the start), so a sweep reads the last seconds of the index, not every dead version of the pin.
     -- Only one of the two runs (the other's one-time filter is false). = ANY(ARRAY(...)): the update
     -- finds its rows by primary key; a join here is planned as a scan of the whole queue.
     WHERE m.msg_id = ANY(
         ARRAY(SELECT msg_id FROM pgmq.q_jobs
               WHERE %(after)s::bigint IS NOT NULL AND msg_id > %(after)s::bigint AND vt <= clock_timestamp()
               ORDER BY msg_id LIMIT %(qty)s FOR UPDATE SKIP LOCKED)
-        || ARRAY(SELECT msg_id FROM pgmq.q_jobs WHERE %(after)s::bigint IS NULL AND vt <= clock_timestamp()
+        -- now(), not clock_timestamp(): a bound the index scan stops at, instead of a filter that reads
+        -- on through every message in flight (vt ahead) when fewer than qty are due.
+        || ARRAY(SELECT msg_id FROM pgmq.q_jobs
+                 WHERE %(after)s::bigint IS NULL AND vt >= COALESCE(%(due_from)s::timestamptz, '-infinity')
+                   AND vt <= now()
                  ORDER BY vt LIMIT %(qty)s FOR UPDATE SKIP LOCKED))
     RETURNING m.msg_id, m.read_ct, (m.message->>'job_id')::bigint AS job_id
 ),
@@ -125,11 +130,13 @@ FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_
 
 -- name: claim_start
 -- Before a claim: for the rest of this transaction, plans use indexes over scans and sorts (see
--- store/claims.py); and the last msg_id handed out so far. A claim that takes less than it asked for
--- took every due message up to there, so the cursor may move to it (a message still uncommitted below
--- it names itself when it commits, 0008_claim_cursor.sql).
-SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
-       pg_sequence_last_value('pgmq.q_jobs_msg_id_seq') AS queue_end;
+-- store/claims.py); the last msg_id handed out so far and the database's clock. A claim that takes less
+-- than it asked for took every due message up to the first (so the cursor may move there: a message
+-- still uncommitted below it names itself when it commits, 0008_claim_cursor.sql), and a sweep that
+-- does took every message due by the second (the next sweep may start near there).
+SELECT set_config('enable_seqscan', 'off', true) || set_config('enable_sort', 'off', true)
+       || set_config('enable_bitmapscan', 'off', true) AS settings,
+       pg_sequence_last_value('pgmq.q_jobs_msg_id_seq') AS queue_end, clock_timestamp() AS db_now;
 
 -- name: delete_messages
 -- Drop messages whose job needs no run (cancelled, finished, or gone): the jobs table is the record.
