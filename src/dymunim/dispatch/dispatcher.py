@@ -7,8 +7,9 @@ after the visibility timeout and the next claim records the lost attempt.
 A claim reads forward from a cursor, the highest msg_id this dispatcher has claimed, so it never
 walks the dead row versions that claimed and finished messages leave behind it (a pinned xmin
 horizon keeps vacuum from removing them). Once per poll interval, and when a retry falls due, a
-sweep claims in due order over the whole queue: what the cursor passed (retries, delayed jobs, lost
-attempts). A message committed below the cursor steps the cursor back (see dispatch/wakeup.py).
+sweep claims in due order what the cursor passed (retries, delayed jobs, lost attempts), reading what
+fell due since shortly before the last sweep (from the start once a minute). A message committed
+below the cursor steps the cursor back (see dispatch/wakeup.py).
 """
 
 from __future__ import annotations
