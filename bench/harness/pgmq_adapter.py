@@ -120,7 +120,6 @@ async def consumer(dsn: str, env: BenchEnv, counters: Counters, claim: LatencyWi
 
 
 async def poll_depth(dsn: str, depths: Depths, stop: asyncio.Event, every: float) -> None:
-    table = f"pgmq.q_{QUEUE}"
     conn: psycopg.AsyncConnection[Any] | None = None
     while not stop.is_set():
         if conn is None or conn.closed:
@@ -128,8 +127,8 @@ async def poll_depth(dsn: str, depths: Depths, stop: asyncio.Event, every: float
             if conn is None:
                 return
         try:
-            cur = await conn.execute(f"SELECT count(*) FILTER (WHERE vt <= now()), count(*) FILTER (WHERE vt > now())"
-                                     f" FROM {table}")
+            cur = await conn.execute("SELECT count(*) FILTER (WHERE vt <= now()), count(*) FILTER (WHERE vt > now())"
+                                     " FROM pgmq.q_bench_peer")  # the table of QUEUE
             row = await cur.fetchone()
             if row is not None:
                 depths.polled(int(row[0]), int(row[1]))

@@ -38,9 +38,10 @@ async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, aft
     due first wherever they are (retries, delayed jobs, lost attempts), those due since `due_from` if
     given."""
     cur = conn.cursor(row_factory=tuple_row)  # a dict per row cost more than the claim's own Python
-    # Through the vt index whatever the statistics say: a plan made while the queue was tiny sorted the
-    # whole queue at every claim once it was deep (idle 6 -> 17 ms, a 100k drain 3x slower), and
-    # autovacuum's statistics lag a filling queue. Planning every call instead cost ~1 ms per claim.
+    # Through the indexes (the primary key from the cursor, the vt index for a sweep) whatever the
+    # statistics say: a plan made while the queue was tiny sorted the whole queue at every claim once it
+    # was deep (idle 6 -> 17 ms, a 100k drain 3x slower), and autovacuum's statistics lag a filling
+    # queue. Planning every call instead cost ~1 ms per claim.
     await cur.execute(q("claim_start"))
     start = await cur.fetchone()
     queue_end, db_now = (start[1], start[2]) if start else (None, None)
@@ -52,7 +53,9 @@ async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, aft
     rows = await cur.fetchall()
     # In msg_id order, everything up to the last message taken is taken, not due, or another claim's;
     # a claim that took less than qty took all that was due, up to the end of the queue.
-    cursor = max(r[3] for r in rows) if after is not None and rows else None
+    # A sweep that took less than qty also took everything due: its window starts where the last one
+    # that did so began (5 s earlier), and the first sweep reads the whole index.
+    cursor = max(r[3] for r in rows) if after is not None and rows else None  # r[3]: msg_id
     if len(rows) < qty and queue_end is not None:
         cursor = max(cursor or 0, queue_end)
     for runnable, is_poison, *fields in rows:
