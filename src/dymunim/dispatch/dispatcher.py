@@ -60,8 +60,11 @@ class Dispatcher:
         self.policy = RetryPolicy(settings.retry_base_s, settings.retry_cap_s, settings.infra_max_attempts)
         self.wake = asyncio.Event()
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt
-        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self.in_flight: dict[int, Attempt] = {}  # msg_id -> attempt, until its outcome is recorded
+        # The attempts still waiting for their outcome: what max_in_flight bounds. An attempt whose
+        # outcome arrived holds no slot while it is written (its message stays hidden until then), so a
+        # slow Postgres delays records, not the next jobs; at most max_in_flight more wait to be written.
+        self._executing: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots promised to claims in progress
         self._deadlines: dict[int, tuple[float, float]] = {}  # msg_id -> (monotonic overdue time, budget s)
@@ -94,7 +97,8 @@ class Dispatcher:
         while not stop.is_set():
             # Clear before reading: a NOTIFY that lands during the read then still wakes the wait below.
             self.wake.clear()
-            qty = min(self.s.read_batch, self.s.max_in_flight - len(self.in_flight) - self._reserved)
+            qty = min(self.s.read_batch, self.s.max_in_flight - len(self._executing) - self._reserved,
+                      2 * self.s.max_in_flight - len(self.in_flight) - self._reserved)
             claimed: list[Claimed] = []
             if qty > 0:
                 self._reserved += qty  # so the other claim loop does not overshoot max_in_flight
@@ -159,12 +163,15 @@ class Dispatcher:
             self._next_full_sweep = time.monotonic() + FULL_SWEEP_S
         else:
             due_from = self._due_from
-        async with self.pool.connection() as conn, conn.transaction():
+        # No transaction block: its BEGIN would be a round trip of its own; the claim sends it with its
+        # statements (an error rolls back as the connection goes back to the pool).
+        async with self.pool.connection() as conn:
             took = await claims.claim(conn, vt_s=self.s.visibility_timeout_s, qty=qty,
                                       max_deliveries=self.s.max_deliveries, after=after, due_from=due_from)
             if took.stale:
                 # Cancelled, finished or deleted jobs: their message has nothing left to do.
                 await claims.drop(conn, took.stale)
+            await conn.commit()
         if took.cursor is not None:
             self._after = max(self._after, took.cursor)
         if took.swept_to is not None:
@@ -182,6 +189,7 @@ class Dispatcher:
 
     def _start_attempt(self, r: Claimed) -> None:
         self.in_flight[r.msg_id] = _attempt(r)
+        self._executing.add(r.msg_id)
         budget = self._budget_s(r.timeout_ms)
         self._deadlines[r.msg_id] = (time.monotonic() + budget, budget)
 
@@ -209,6 +217,7 @@ class Dispatcher:
 
         def on_outcome(i: int, raw: Any, lenient: bool) -> None:
             arrived.append(Finished(attempts[i], checked(raw, jobs[i], lenient_text=lenient)))
+            self._answered(attempts[i].msg_id)
             more.set()
 
         call = asyncio.ensure_future(self.executor.run_batch(jobs, on_outcome))
@@ -233,6 +242,8 @@ class Dispatcher:
                 log.exception("executor call failed for %d jobs (%s)", len(rows), _who(rows))
                 missing, why = list(range(len(rows))), f"ExecutorProtocolError: {exc!r}"
             if missing:
+                for i in missing:
+                    self._answered(attempts[i].msg_id)
                 log.warning("no outcome for %d jobs (%s): %s", len(missing), _who([rows[i] for i in missing]), why)
                 await self._record([Finished(attempts[i], None, why) for i in missing])
         finally:
@@ -292,8 +303,16 @@ class Dispatcher:
                 log.exception("job %d: not even its failure could be stored; its message comes back after the "
                               "visibility timeout", f.attempt.job_id)
 
+    def _answered(self, msg_id: int) -> None:
+        """The attempt's outcome is known (or known to be missing): its slot is free for the next job."""
+        if msg_id in self._executing:
+            self._executing.discard(msg_id)
+            self._deadlines.pop(msg_id, None)
+            self.wake.set()
+
     def _release(self, msg_id: int) -> None:
         self.in_flight.pop(msg_id, None)
+        self._executing.discard(msg_id)
         self._deadlines.pop(msg_id, None)
 
     def _wake_for(self, done: Recorded) -> None:
@@ -316,10 +335,12 @@ class Dispatcher:
         while not stop.is_set():
             await self._sleep(stop, 1.0)
             now = time.monotonic()
-            late = [(m, budget) for m, (at, budget) in self._deadlines.items() if at < now and m in self.in_flight]
+            late = [(m, budget) for m, (at, budget) in self._deadlines.items() if at < now and m in self._executing]
             if not late:
                 continue
             log.warning("%d attempts passed their deadline without an outcome; recording them as lost", len(late))
+            for m, _ in late:
+                self._answered(m)
             await self._record([
                 Finished(self.in_flight[m], None,
                          f"no outcome from the executor within {budget:.0f} s "
