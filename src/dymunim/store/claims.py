@@ -37,20 +37,24 @@ async def claim(conn: DictConn, *, vt_s: int, qty: int, max_deliveries: int, aft
     With `after` (a cursor): only messages above that msg_id, oldest first. Without: the sweep, earliest
     due first wherever they are (retries, delayed jobs, lost attempts), those due since `due_from` if
     given."""
-    cur = conn.cursor(row_factory=tuple_row)  # a dict per row cost more than the claim's own Python
     # Through the indexes (the primary key from the cursor, the vt index for a sweep) whatever the
     # statistics say: a plan made while the queue was tiny sorted the whole queue at every claim once it
     # was deep (idle 6 -> 17 ms, a 100k drain 3x slower), and autovacuum's statistics lag a filling
     # queue. Planning every call instead cost ~1 ms per claim.
-    await cur.execute(q("claim_start"))
-    start = await cur.fetchone()
+    # Both statements (and the transaction's BEGIN) go out in one round trip: under CPU pressure every
+    # round trip is a wait for the scheduler on both sides, and the claim's p99 paid for each.
+    async with conn.pipeline():
+        start_cur = conn.cursor(row_factory=tuple_row)  # a dict per row cost more than the claim's own Python
+        cur = conn.cursor(row_factory=tuple_row)
+        await start_cur.execute(q("claim_start"))
+        await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries,
+                                       "after": after, "due_from": due_from})
+        start = await start_cur.fetchone()
+        rows = await cur.fetchall()
     queue_end, db_now = (start[1], start[2]) if start else (None, None)
-    await cur.execute(q("claim"), {"vt": vt_s, "qty": qty, "max_deliveries": max_deliveries, "after": after,
-                                   "due_from": due_from})
     ready: list[Claimed] = []
     poison: list[Claimed] = []
     stale: list[int] = []
-    rows = await cur.fetchall()
     # In msg_id order, everything up to the last message taken is taken, not due, or another claim's;
     # a claim that took less than qty took all that was due, up to the end of the queue.
     # A sweep that took less than qty also took everything due: its window starts where the last one
