@@ -155,7 +155,7 @@ def test_the_seed_dispatch_body_works_as_it_is(trig: Stack) -> None:
     assert "name" in out["errors"][0]["error"] and "delayMs" in out["errors"][1]["error"]
     again = post(s, "/api/dispatch", {"events": body["events"][:1]}, status=200)
     assert again["ids"] == [out["ids"][0]], "idempotencyKey: the same event"
-    (job,) = get(s, "/api/jobs", event_id=out["ids"][0])["jobs"]
+    (job,) = get(s, "/api/jobs", event_id=out["ids"][0], worker_id=wid)["jobs"]  # (and the `*` subscriber's)
     done = wait_for(lambda: (x := get(s, f"/api/jobs/{job['job_id']}"))["status"] == "succeeded" and x,
                     what="dispatched event's job")
     assert done["result"] == 42 and done["trace_id"] == "trace-17"

@@ -90,8 +90,8 @@ async def claimed(pool: DictPool, spec: JobSpec) -> Claimed:
     return row
 
 
-def attempt(row: Claimed, max_attempts: int = 3) -> Attempt:
-    return Attempt(row.job_id, row.attempts, row.msg_id, max_attempts, True, trace_id=row.trace_id)
+def attempt(row: Claimed, max_attempts: int = 3, retry_on_error: bool = True) -> Attempt:
+    return Attempt(row.job_id, row.attempts, row.msg_id, max_attempts, retry_on_error, trace_id=row.trace_id)
 
 
 def test_children_start_with_the_parents_success_once_and_never_with_a_failure(fresh_dsn: str) -> None:
@@ -155,7 +155,7 @@ def test_a_child_that_cannot_start_fails_its_parent_and_nothing_is_created(fresh
                         "idempotency_key": None},
                        {"type": "enqueue", "worker_id": "w_missing", "code": None, "payload": 1, "delay_ms": None,
                         "idempotency_key": None}]
-            await record(pool, [Finished(attempt(parent, max_attempts=1), ok(1, effects))], POLICY, SETTINGS)
+            await record(pool, [Finished(attempt(parent, max_attempts=1, retry_on_error=False), ok(1, effects))], POLICY, SETTINGS)
             return parent.job_id
         finally:
             await pool.close()
