@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -112,6 +113,74 @@ def test_schedule_input_is_checked_with_a_clear_answer(trig: Stack) -> None:
         assert all(t.endswith("+09:00") for t in preview.json()["times"])
         assert c.get("/api/schedules/preview", params={"cron": "nope"}).status_code == 422
     assert get(s, "/api/jobs", schedule_id="s_nope")["jobs"] == []
+
+
+def test_a_schedule_changes_in_place_and_a_refused_change_changes_nothing(trig: Stack) -> None:
+    s = trig
+    wid = worker(s, "nightly", "return 'nightly'")
+    sched = post(s, "/api/schedules", {"name": "nightly report", "cron": "0 3 * * *", "timezone": "Europe/Berlin",
+                                       "code": "return 1", "paused": True})
+    sid = sched["schedule_id"]
+    assert sched["paused"] and sched["upcoming"] == [] and sched["code"] == "return 1"
+    with s.client() as c:
+        bad = c.patch(f"/api/schedules/{sid}", json={"cron": "0 25 * * *"})
+        assert bad.status_code == 422 and "not valid" in bad.json()["detail"]
+        assert c.patch(f"/api/schedules/{sid}", json={"name": None}).status_code == 422
+        changed = c.patch(f"/api/schedules/{sid}", json={"cron": "30 4 * * mon", "worker_id": wid,
+                                                          "payload": {"day": "monday"}}).json()
+        resumed = c.post(f"/api/schedules/{sid}/resume").json()
+        assert c.post("/api/schedules/s_nope/pause").status_code == 404
+        listed = c.get("/api/schedules", params={"worker_id": wid}).json()["schedules"]
+        mine = c.get(f"/api/workers/{wid}").json()["schedules"]
+        deleted = c.delete(f"/api/schedules/{sid}")
+        again = c.get(f"/api/schedules/{sid}")
+    assert (changed["cron"], changed["worker_id"], changed["code"], changed["payload"]) == (
+        "30 4 * * mon", wid, None, {"day": "monday"})
+    assert resumed["paused"] is False and len(resumed["upcoming"]) == 5
+    for t in resumed["upcoming"]:  # Mondays 04:30 in Berlin
+        local = datetime.fromisoformat(t).astimezone(ZoneInfo("Europe/Berlin"))
+        assert (local.weekday(), local.hour, local.minute) == (0, 4, 30)
+    assert [x["schedule_id"] for x in listed] == [sid] == [x["schedule_id"] for x in mine]
+    assert deleted.status_code == 200 and again.status_code == 404
+
+
+def test_after_a_restart_skip_fires_no_missed_tick_and_catch_up_its_newest_few(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp = tmp_path_factory.mktemp("misfire")
+    s = start_stack(tmp, DYMUNIM_MISFIRE_GRACE_S="1")
+    try:
+        skip = post(s, "/api/schedules", {"name": "skip", "cron": "* * * * * *", "code": "return 1"})["schedule_id"]
+        catch = post(s, "/api/schedules", {"name": "catch up", "cron": "* * * * * *", "code": "return 1",
+                                           "misfire": "catch_up", "catch_up_limit": 2})["schedule_id"]
+        time.sleep(2.5)
+    finally:
+        stop_stack_proc(s.proc)
+    stopped = datetime.now(UTC)
+    time.sleep(4)  # nothing fires: every dispatcher is down
+    s = start_stack(tmp, DYMUNIM_MISFIRE_GRACE_S="1")
+    try:
+        def fired_again() -> bool:
+            with s.db() as db:
+                row = db.execute("SELECT count(DISTINCT schedule_id) AS n FROM schedule_fires WHERE fired_at > %s",
+                                 (stopped,)).fetchone()
+            return row is not None and row["n"] == 2
+
+        wait_for(fired_again, timeout=30, what="both schedules fired after the restart")
+        with s.db() as db:
+            fired = {sid: db.execute("SELECT fire_time, fired_at FROM schedule_fires WHERE schedule_id = %s "
+                                     "ORDER BY fire_time", (sid,)).fetchall() for sid in (skip, catch)}
+    finally:
+        stop_stack_proc(s.proc)
+    last = {sid: max(r["fire_time"] for r in rows if r["fired_at"] < stopped) for sid, rows in fired.items()}
+    gap = {sid: [r for r in rows if r["fire_time"] > last[sid]] for sid, rows in fired.items()}
+    first_after = {sid: [r for r in rows if r["fire_time"] <= min(x["fired_at"] for x in rows)]
+                   for sid, rows in gap.items()}
+    # The first pass after the restart: skip fired only what was within the grace; catch_up that and the
+    # two newest missed ticks. Nothing of the outage's older ticks fired.
+    assert first_after[skip] and all(r["fired_at"] - r["fire_time"] < timedelta(seconds=1.5) for r in first_after[skip])
+    assert len(first_after[catch]) == len(first_after[skip]) + 2, (first_after, last)
+    skipped_ticks = (min(r["fire_time"] for r in first_after[skip]) - last[skip]).total_seconds() - 1
+    assert skipped_ticks >= 4, "the outage's ticks were skipped, not fired late"
 
 
 def test_a_publish_fans_out_to_three_subscribers_once_even_when_retried(trig: Stack) -> None:
