@@ -155,7 +155,8 @@ def test_a_child_that_cannot_start_fails_its_parent_and_nothing_is_created(fresh
                         "idempotency_key": None},
                        {"type": "enqueue", "worker_id": "w_missing", "code": None, "payload": 1, "delay_ms": None,
                         "idempotency_key": None}]
-            await record(pool, [Finished(attempt(parent, max_attempts=1, retry_on_error=False), ok(1, effects))], POLICY, SETTINGS)
+            done = Finished(attempt(parent, max_attempts=1, retry_on_error=False), ok(1, effects))
+            await record(pool, [done], POLICY, SETTINGS)
             return parent.job_id
         finally:
             await pool.close()
