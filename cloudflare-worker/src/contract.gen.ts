@@ -47,6 +47,10 @@ export interface Job {
    * Passed to the code as ctx.attempt.
    */
   attempt?: number | null;
+  /**
+   * How many jobs and events the code may start (ctx.enqueue, ctx.publish); one call more throws ChainError.
+   */
+  max_children?: number;
 }
 
 /**
@@ -105,6 +109,45 @@ export interface Outcome {
    * The job ran in an isolate created for it.
    */
   cold: boolean;
+  /**
+   * What the job asked to start (ctx.enqueue, ctx.publish), in call order; only when it succeeded and asked for something.
+   */
+  effects?: Effect[];
+}
+
+/**
+ * Something a job asked to start when it succeeds: another job (ctx.enqueue: a saved worker, or code of its own) or an event (ctx.publish). The recorder creates it in the transaction that records the job's success.
+ */
+export interface Effect {
+  type: "enqueue" | "publish";
+  /**
+   * enqueue: the saved worker to run (or code).
+   */
+  worker_id?: string | null;
+  /**
+   * enqueue: code to run (or worker_id).
+   */
+  code?: string | null;
+  /**
+   * enqueue: the child's payload.
+   */
+  payload?: unknown;
+  /**
+   * enqueue: run the child this much later.
+   */
+  delay_ms?: number | null;
+  /**
+   * The child job's (enqueue) or the event's (publish) idempotency key; by default the parent's id and the call's index.
+   */
+  idempotency_key?: string | null;
+  /**
+   * publish: the event's name.
+   */
+  name?: string | null;
+  /**
+   * publish: the event's data.
+   */
+  data?: unknown;
 }
 
 /**
@@ -127,6 +170,7 @@ export const JOB_DEFAULTS = {
   max_log_lines: 1000,
   max_log_bytes: 65536,
   max_result_bytes: 1048576,
+  max_children: 100,
 } as const;
 
 /** Job fields' smallest allowed values (schema `minimum`). */
@@ -135,6 +179,7 @@ export const JOB_MINIMUMS = {
   max_log_lines: 0,
   max_log_bytes: 0,
   max_result_bytes: 0,
+  max_children: 0,
 } as const;
 
 export const CODE_MIN_LENGTH = 1;

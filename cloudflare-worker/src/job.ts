@@ -70,6 +70,7 @@ export function parseJob(v: unknown, path = "", requireCacheId = false): Job {
     max_log_lines: limit(v, "max_log_lines", path),
     max_log_bytes: limit(v, "max_log_bytes", path),
     max_result_bytes: limit(v, "max_result_bytes", path),
+    max_children: limit(v, "max_children", path),
     trace_id: optString(v, "trace_id", path),
     job_id: optNumber(v, "job_id", path),
     attempt: optNumber(v, "attempt", path),

@@ -9,7 +9,7 @@
  * the Outcome JSON itself. A malformed answer fails that one job, never its neighbours.
  */
 
-import { LOG_LEVEL_VALUES, type JobError, type LogLevel, type LogLine, type Outcome } from "./contract.gen";
+import { type Effect, LOG_LEVEL_VALUES, type JobError, type LogLevel, type LogLine, type Outcome } from "./contract.gen";
 import type { Job } from "./job";
 
 const encoder = new TextEncoder();
@@ -50,6 +50,72 @@ function deepWellFormed(v: unknown, fix: Repairs): unknown {
 }
 
 export class ProtocolError extends Error {}
+
+/** The job asked for more than its limits allow: it fails (ChainError), the answer itself was fine. */
+class ChainLimit extends Error {}
+
+const MAX_EFFECT_NAME = 200;
+
+function optText(e: Record<string, unknown>, key: string, max: number): string | null {
+  const v = e[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string" || v.length === 0 || v.length > max) {
+    throw new ProtocolError(`an effect's ${key} is not a string of 1..${max} characters`);
+  }
+  return v;
+}
+
+/**
+ * The effects' JSON array for the Outcome (null: none), each parsed with this realm's JSON.parse and
+ * rebuilt from the fields an Effect has. Over max_children, or bigger than max_result_bytes in all,
+ * the job fails with ChainError.
+ */
+function effectsJson(v: unknown, job: Job, fix: Repairs): string | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new ProtocolError("effects is not an array");
+  if (v.length === 0) return null;
+  if (v.length > job.max_children) {
+    throw new ChainLimit(`the job asked to start ${v.length} jobs and events; the limit is ${job.max_children} (max_children)`);
+  }
+  const out: Effect[] = [];
+  for (const item of v as unknown[]) {
+    if (typeof item !== "string") throw new ProtocolError("an effect is not JSON text");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(item);
+    } catch {
+      throw new ProtocolError("an effect is not valid JSON");
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new ProtocolError("an effect is not an object");
+    const e = parsed as Record<string, unknown>;
+    if (e.type === "enqueue") {
+      const worker_id = optText(e, "worker_id", MAX_EFFECT_NAME);
+      const code = typeof e.code === "string" && e.code.length > 0 ? e.code : null;
+      if ((worker_id === null) === (code === null)) throw new ProtocolError("an enqueue effect needs worker_id or code");
+      const d = e.delay_ms;
+      if (d !== undefined && d !== null && !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0)) {
+        throw new ProtocolError("an enqueue effect's delay_ms is not a whole number >= 0");
+      }
+      out.push({ type: "enqueue", worker_id, code: code === null ? null : wellFormed(code, fix),
+                 payload: deepWellFormed(e.payload ?? null, fix), delay_ms: typeof d === "number" ? d : null,
+                 idempotency_key: optText(e, "idempotency_key", MAX_EFFECT_NAME) });
+    } else if (e.type === "publish") {
+      const name = optText(e, "name", MAX_EFFECT_NAME);
+      if (name === null) throw new ProtocolError("a publish effect has no name");
+      out.push({ type: "publish", name: wellFormed(name, fix), data: deepWellFormed(e.data ?? null, fix),
+                 idempotency_key: optText(e, "idempotency_key", MAX_EFFECT_NAME) });
+    } else {
+      throw new ProtocolError("an effect's type is neither enqueue nor publish");
+    }
+  }
+  const json = JSON.stringify(out);
+  const size = encoder.encode(json).length;
+  if (size > job.max_result_bytes) {
+    throw new ChainLimit(`what the job asked to start is ${size} bytes as JSON, over the limit of ` +
+      `${job.max_result_bytes} bytes (max_result_bytes)`);
+  }
+  return json;
+}
 
 function isLevel(v: unknown): v is LogLevel {
   return LEVELS.has(v);
@@ -112,10 +178,11 @@ function marker(job: Job, dropped: number): LogLine {
 
 /** The Outcome's JSON, written here (not by JSON.stringify of an object) so `resultJson` goes in as checked. */
 function outcomeText(ok: Outcome["ok"], resultJson: string, error: Outcome["error"], logs: Outcome["logs"],
-                     truncated: Outcome["logs_truncated"], durationMs: Outcome["duration_ms"], cold: Outcome["cold"]): string {
+                     truncated: Outcome["logs_truncated"], durationMs: Outcome["duration_ms"], cold: Outcome["cold"],
+                     effects: string | null = null): string {
   return `{"ok":${ok},"result":${resultJson},"error":${error === null ? "null" : JSON.stringify(error)},` +
     `"logs":${logs.length === 0 ? "[]" : JSON.stringify(logs)},"logs_truncated":${truncated},` +
-    `"duration_ms":${durationMs},"cold":${cold}}`;
+    `"duration_ms":${durationMs},"cold":${cold}${effects === null ? "" : `,"effects":${effects}`}}`;
 }
 
 export function failedOutcome(error: JobError, durationMs: number, cold: boolean): string {
@@ -143,6 +210,7 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
     let ok = a.ok;
     let resultJson = "null";
     let error: JobError | null = null;
+    let effects: string | null = null;
     if (ok) {
       if (typeof a.result !== "string") throw new ProtocolError("result is not JSON text");
       resultJson = a.result;
@@ -167,6 +235,15 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
             `result is ${size} bytes as JSON, over the limit of ${job.max_result_bytes} bytes (max_result_bytes)`);
         }
       }
+      if (ok) {
+        try {
+          effects = effectsJson(a.effects, job, fix);
+        } catch (e) {
+          if (!(e instanceof ChainLimit)) throw e;
+          ok = false;
+          error = fail("ChainError", e.message);
+        }
+      }
       if (!ok) resultJson = "null";
     } else {
       error = errorInfo(a.error, fix);
@@ -180,7 +257,7 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
           "with U+FFFD in this job's output: they are not valid Unicode text and cannot be stored",
       });
     }
-    return outcomeText(ok, resultJson, error, logs, dropped > 0, durationMs, cold);
+    return outcomeText(ok, resultJson, error, logs, dropped > 0, durationMs, cold, ok ? effects : null);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return failedOutcome(

@@ -74,6 +74,7 @@ interface CallOpts {
   max_log_lines: number;
   max_log_bytes: number;
   max_result_bytes: number;
+  max_children: number;
   wrap_offset: number;
 }
 
@@ -91,6 +92,7 @@ function callOpts(job: Job, wrapOffset: number): CallOpts {
     max_log_lines: job.max_log_lines,
     max_log_bytes: job.max_log_bytes,
     max_result_bytes: job.max_result_bytes,
+    max_children: job.max_children,
     wrap_offset: wrapOffset,
   };
 }

@@ -68,6 +68,10 @@ class ResultError extends ErrorC { constructor(m) { super(m); this.name = "Resul
 class ResponseError extends ErrorC { constructor(m) { super(m); this.name = "ResponseError"; } }
 class ContractError extends ErrorC { constructor(m) { super(m); this.name = "ContractError"; } }
 class NetworkBlockedError extends ErrorC { constructor(m) { super(m); this.name = "NetworkBlockedError"; } }
+class ChainError extends ErrorC { constructor(m) { super(m); this.name = "ChainError"; } }
+const freeze = Object.freeze;
+const defineProperty = Object.defineProperty;
+const floor = Math.floor;
 
 /** Drops the executor's own frames; for a wrapped bare body, shifts line-1 columns back to the user's. */
 function cleanStack(stack, wrapOffset) {
@@ -196,14 +200,77 @@ function serialiseResult(value, maxBytes) {
   return json;
 }
 
+/**
+ * The ctx a function-style job gets: its ids, and ctx.enqueue / ctx.publish, which only note what to
+ * start (as JSON, at the call: later changes to the objects change nothing). The recorder starts them
+ * in the transaction that records the job's success; a failed job starts nothing.
+ */
+function newCtx(opts, effects, call) {
+  const limit = opts.max_children;
+  const add = (what, effect) => {
+    if (call.ended) throw new ChainError(what + " was called after the job ended; await it inside the job");
+    if (effects.length >= limit) {
+      throw new ChainError(what + ": a job may start at most " + limit + " jobs and events " +
+        "(ctx.enqueue, ctx.publish; DYMUNIM_MAX_CHILDREN)");
+    }
+    let json;
+    try {
+      json = stringify(effect, (k, v) => {
+        const vt = typeof v;
+        if (vt === "function" || vt === "symbol" || vt === "bigint") throw new TypeError("a " + vt + " at key " + stringify(k));
+        return v;
+      });
+    } catch (e) {
+      throw new TypeError(what + ": its data is not JSON-serialisable (" + StringOf(e && e.message ? e.message : e) + ")");
+    }
+    push(effects, json);
+  };
+  const optString = (what, v, field) => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== "string" || v === "") throw new TypeError(what + ": " + field + " must be a non-empty string");
+    return v;
+  };
+  const ctx = {
+    job_id: opts.ctx.job_id,
+    attempt: opts.ctx.attempt,
+    trace_id: opts.ctx.trace_id,
+  };
+  // Not enumerable: a job that returns (or logs) its ctx still gets plain JSON.
+  defineProperty(ctx, "enqueue", { value: function enqueue(spec) {
+    const what = "ctx.enqueue";
+    if (spec === null || typeof spec !== "object") {
+      throw new TypeError(what + "({worker_id | code, payload, delay_ms, idempotency_key}) takes one object");
+    }
+    const worker_id = optString(what, spec.worker_id, "worker_id");
+    const code = optString(what, spec.code, "code");
+    if ((worker_id === null) === (code === null)) {
+      throw new TypeError(what + ": give worker_id (a saved worker) or code (a function body), one of the two");
+    }
+    const d = spec.delay_ms;
+    if (d !== undefined && d !== null && !(typeof d === "number" && d >= 0 && floor(d) === d && d < 1e15)) {
+      throw new TypeError(what + ": delay_ms must be a whole number of milliseconds, 0 or more");
+    }
+    add(what, { type: "enqueue", worker_id, code, payload: spec.payload === undefined ? null : spec.payload,
+                delay_ms: d === undefined ? null : d,
+                idempotency_key: optString(what, spec.idempotency_key, "idempotency_key") });
+  } });
+  defineProperty(ctx, "publish", { value: function publish(name, data, options) {
+    const what = "ctx.publish";
+    if (typeof name !== "string" || name === "") throw new TypeError(what + "(name, data): name must be a non-empty string");
+    add(what, { type: "publish", name, data: data === undefined ? null : data,
+                idempotency_key: optString(what, options ? options.idempotency_key : null, "idempotency_key") });
+  } });
+  return freeze(ctx);
+}
+
 let userModule = null;
 
-async function callUser(opts, env, ctx) {
+async function callUser(opts, env, ctx, userCtx) {
   if (!userModule) userModule = import("./job.js");
   const mod = await userModule;
   const d = mod.default;
   if (typeof d === "function" && !(d.prototype && typeof d.prototype.fetch === "function")) {
-    return { value: await d(opts.payload, opts.ctx) };
+    return { value: await d(opts.payload, userCtx) };
   }
   let handler = null;
   if (typeof d === "function") handler = new d(ctx, env);            // class with fetch(), e.g. WorkerEntrypoint
@@ -235,18 +302,21 @@ async function callUser(opts, env, ctx) {
 
 /**
  * One call. Answers a plain object that travels to the parent by structured clone:
- *   {ok, result: JSON text, error: {name, message, stack} | null, logs: [{level, at, message}], dropped}
+ *   {ok, result: JSON text, error: {name, message, stack} | null, logs: [{level, at, message}], dropped,
+ *    effects: [JSON text, one per ctx.enqueue / ctx.publish]}
  * The parent parses, measures and re-serialises it with its own intrinsics.
  */
 function runOne(opts, env, ctx) {
   const store = newLogStore(opts);
+  const effects = [], call = { ended: false };
+  const userCtx = newCtx(opts, effects, call);
   return alsRun(store, async () => {
     let ok = false, result = "null", error = null, timer;
     try {
       const timeout = new PromiseC((_, reject) => {
         timer = setT(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
       });
-      const out = await race([callUser(opts, env, ctx), timeout]);
+      const out = await race([callUser(opts, env, ctx, userCtx), timeout]);
       result = serialiseResult(out.value, opts.max_result_bytes);
       ok = true;
     } catch (e) {
@@ -257,7 +327,9 @@ function runOne(opts, env, ctx) {
       clearT(timer);
     }
     store.closed = true;
-    return { ok, result, error, logs: apply(arraySlice, store.logs, []), dropped: store.dropped };
+    call.ended = true;
+    return { ok, result, error, logs: apply(arraySlice, store.logs, []), dropped: store.dropped,
+             effects: ok ? apply(arraySlice, effects, []) : [] };
   });
 }
 

@@ -629,3 +629,53 @@ test("unpaired surrogates become U+FFFD with a note; unhandled rejections are lo
   assert.match(c.logs[0].message, /^Unhandled promise rejection: TypeError: nobody caught me/);
   assert.equal(d.error.message, "bad \ufffd error");
 });
+
+test("ctx.enqueue and ctx.publish come back as effects of a successful job, in call order", async () => {
+  const o = await run({
+    code: "ctx.enqueue({code: 'return 1', payload: {n: payload.n + 1}, delay_ms: 5});" +
+      "const p = {x: 1}; ctx.publish('order.paid', p, {idempotency_key: 'k'}); p.x = 2;" +
+      "ctx.enqueue({worker_id: 'w_abc', idempotency_key: 'once'}); return ctx",
+    payload: { n: 1 }, job_id: 3, attempt: 1, trace_id: "t",
+  });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.deepEqual(o.result, { job_id: 3, attempt: 1, trace_id: "t" }, "a returned ctx is still plain JSON");
+  assert.deepEqual(o.effects, [
+    { type: "enqueue", worker_id: null, code: "return 1", payload: { n: 2 }, delay_ms: 5, idempotency_key: null },
+    { type: "publish", name: "order.paid", data: { x: 1 }, idempotency_key: "k" },
+    { type: "enqueue", worker_id: "w_abc", code: null, payload: null, delay_ms: null, idempotency_key: "once" },
+  ]);
+});
+
+test("a failed job returns no effects; a bad call or one past max_children throws in the job", async () => {
+  const failed = await run({ code: "ctx.enqueue({code: 'return 1'}); throw new Error('no')" });
+  assert.equal(failed.ok, false);
+  assert.equal(failed.effects, undefined);
+  const none = await run({ code: "return 1" });
+  assert.equal(none.effects, undefined, "no effects key when nothing was asked");
+  const over = await run({ code: "ctx.enqueue({code: 'a'}); ctx.enqueue({code: 'b'})", max_children: 1 });
+  assert.equal(over.ok, false);
+  assert.equal(over.error.name, "ChainError");
+  assert.match(over.error.message, /at most 1 jobs and events/);
+  for (const [code, says] of [
+    ["ctx.enqueue({payload: 1})", /worker_id .* or code/],
+    ["ctx.enqueue({code: 'a', worker_id: 'w'})", /one of the two/],
+    ["ctx.enqueue({code: 'a', delay_ms: -1})", /delay_ms/],
+    ["ctx.enqueue({code: 'a', payload: 1n})", /not JSON-serialisable/],
+    ["ctx.publish('')", /name must be a non-empty string/],
+  ]) {
+    const o = await run({ code });
+    assert.equal(o.ok, false, code);
+    assert.match(o.error.message, says, code);
+  }
+});
+
+test("job code that replaces JSON.stringify does not change what its effects say", async () => {
+  const o = await run({
+    code: "const s = JSON.stringify; JSON.stringify = (v, r) => (v && v.type ? '{\"type\":\"nuke\"}' : s(v, r));" +
+      "ctx.enqueue({code: 'return 1', payload: 7}); return 1",
+  });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.deepEqual(o.effects, [
+    { type: "enqueue", worker_id: null, code: "return 1", payload: 7, delay_ms: null, idempotency_key: null },
+  ]);
+});

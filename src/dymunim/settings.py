@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     overdue_margin_s: float = Field(default=30.0, ge=0, alias="DYMUNIM_OVERDUE_MARGIN_S")
     direct_dispatch: bool = Field(default=True, alias="DYMUNIM_DIRECT_DISPATCH")
 
+    # Schedules, events and chains
+    misfire_grace_s: float = Field(default=60.0, ge=0, alias="DYMUNIM_MISFIRE_GRACE_S")
+    max_children: int = Field(default=100, ge=0, le=10_000, alias="DYMUNIM_MAX_CHILDREN")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -32,9 +32,9 @@ def test_page_renders_without_console_errors(ui: UI, stack: Stack, name: str, pa
         ui.goto(path)
     expect(ui.page.get_by_role("heading", level=1, name=heading)).to_be_visible()
     ui.page.wait_for_load_state("networkidle")
-    # Six entries in the nav (five pages plus the job pages under Jobs), each a link.
+    # Every section in the nav, each a link (the editor, /workers/new, lives under Workers).
     nav = ui.page.get_by_role("navigation", name="Main", exact=True)
-    for label in ("Dashboard", "Jobs", "New worker", "Metrics", "Queues"):
+    for label in ("Dashboard", "Jobs", "Workers", "Schedules", "Events", "Metrics", "Queues"):
         expect(nav.get_by_role("link", name=label)).to_be_visible()
     ui.shot(name)
     ui.assert_no_errors()

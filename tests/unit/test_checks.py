@@ -76,3 +76,43 @@ def test_nul_fails_a_result_and_becomes_a_replacement_character_in_logs_and_erro
     err = checked(outcome(ok=False, result=None, error={"name": "E", "message": "a\x00b", "stack": "s\x00"}), JOB,
                   lenient_text=False)
     assert err["error"] == {"name": "E", "message": "a\ufffdb", "stack": "s\ufffd"}
+
+
+def enqueue(**kw: Any) -> dict[str, Any]:
+    return {"type": "enqueue", "worker_id": None, "code": "return 1", "payload": None, "delay_ms": None,
+            "idempotency_key": None} | kw
+
+
+def test_what_a_job_asks_to_start_is_kept_as_checked() -> None:
+    effects = [enqueue(payload={"n": 1}, delay_ms=5), {"type": "publish", "name": "order.paid", "data": [1],
+                                                       "idempotency_key": "k"}]
+    got = checked(outcome(effects=effects), {**JOB, "max_result_bytes": 10_000}, lenient_text=False)
+    assert got["ok"] is True
+    assert got.get("effects") == [effects[0], {**effects[1]}]
+
+
+def test_effects_of_a_failed_job_are_dropped() -> None:
+    got = checked(outcome(ok=False, result=None, error={"name": "Error", "message": "m", "stack": None},
+                          effects=[enqueue()]), JOB, lenient_text=False)
+    assert got["ok"] is False and "effects" not in got
+
+
+def test_bad_effects_fail_the_job_with_a_chain_error_saying_why() -> None:
+    big: ExecJob = {**JOB, "max_result_bytes": 10_000, "max_children": 2}
+    cases = {
+        "limit is 2": [enqueue(), enqueue(), enqueue()],
+        "worker_id or code": [enqueue(code=None)],
+        "one of the two": [enqueue(worker_id="w_1")],
+        "delay_ms": [enqueue(delay_ms=-1)],
+        "NUL": [enqueue(payload="a\x00b")],
+        "name": [{"type": "publish", "name": "", "data": None}],
+        "neither enqueue nor publish": [{"type": "explode"}],
+        "not a list": {"type": "publish"},
+    }
+    for why, effects in cases.items():
+        got = checked(outcome(effects=effects), big, lenient_text=False)
+        assert got["ok"] is False and got["result"] is None, why
+        assert got["error"] is not None and got["error"]["name"] == "ChainError", why
+        assert why in got["error"]["message"], (why, got["error"]["message"])
+    too_big = checked(outcome(effects=[enqueue(payload="x" * 100)]), JOB, lenient_text=False)
+    assert too_big["error"] is not None and "max_result_bytes" in too_big["error"]["message"]

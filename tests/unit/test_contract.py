@@ -101,10 +101,10 @@ def test_the_public_api_and_the_executor_agree_on_cache_id() -> None:
 
 
 def test_generated_types_follow_the_schema() -> None:
-    for name in ("Job", "BatchRequest", "LogLine", "JobError", "Outcome", "Problem"):
+    for name in ("Job", "BatchRequest", "LogLine", "JobError", "Outcome", "Effect", "Problem"):
         assert set(get_type_hints(getattr(contract_types, name))) == set(SCHEMA["definitions"][name]["properties"])
     assert JOB_DEFAULTS == {"timeout_ms": 30_000, "max_log_lines": 1000, "max_log_bytes": 65_536,
-                            "max_result_bytes": 1_048_576}
+                            "max_result_bytes": 1_048_576, "max_children": 100}
     assert LOG_LEVELS == {"log", "info", "warn", "error", "debug"}
 
 

@@ -10,15 +10,24 @@
 
 import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
+import { Route as EventsRouteImport } from './routes/events'
 import { Route as MetricsRouteImport } from './routes/metrics'
 import { Route as QueuesRouteImport } from './routes/queues'
+import { Route as SchedulesRouteImport } from './routes/schedules'
 import { Route as JobsIndexRouteImport } from './routes/jobs/index'
 import { Route as JobsJobIdRouteImport } from './routes/jobs/$jobId'
+import { Route as WorkersIndexRouteImport } from './routes/workers/index'
+import { Route as WorkersWorkerIdRouteImport } from './routes/workers/$workerId'
 import { Route as WorkersNewRouteImport } from './routes/workers/new'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
   path: '/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const EventsRoute = EventsRouteImport.update({
+  id: '/events',
+  path: '/events',
   getParentRoute: () => rootRouteImport,
 } as any)
 const MetricsRoute = MetricsRouteImport.update({
@@ -31,6 +40,11 @@ const QueuesRoute = QueuesRouteImport.update({
   path: '/queues',
   getParentRoute: () => rootRouteImport,
 } as any)
+const SchedulesRoute = SchedulesRouteImport.update({
+  id: '/schedules',
+  path: '/schedules',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const JobsIndexRoute = JobsIndexRouteImport.update({
   id: '/jobs/',
   path: '/jobs/',
@@ -41,6 +55,16 @@ const JobsJobIdRoute = JobsJobIdRouteImport.update({
   path: '/jobs/$jobId',
   getParentRoute: () => rootRouteImport,
 } as any)
+const WorkersIndexRoute = WorkersIndexRouteImport.update({
+  id: '/workers/',
+  path: '/workers/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const WorkersWorkerIdRoute = WorkersWorkerIdRouteImport.update({
+  id: '/workers/$workerId',
+  path: '/workers/$workerId',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const WorkersNewRoute = WorkersNewRouteImport.update({
   id: '/workers/new',
   path: '/workers/new',
@@ -49,52 +73,91 @@ const WorkersNewRoute = WorkersNewRouteImport.update({
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
+  '/events': typeof EventsRoute
   '/metrics': typeof MetricsRoute
   '/queues': typeof QueuesRoute
+  '/schedules': typeof SchedulesRoute
   '/jobs/$jobId': typeof JobsJobIdRoute
+  '/workers/$workerId': typeof WorkersWorkerIdRoute
   '/workers/new': typeof WorkersNewRoute
   '/jobs/': typeof JobsIndexRoute
+  '/workers/': typeof WorkersIndexRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
+  '/events': typeof EventsRoute
   '/metrics': typeof MetricsRoute
   '/queues': typeof QueuesRoute
+  '/schedules': typeof SchedulesRoute
   '/jobs/$jobId': typeof JobsJobIdRoute
+  '/workers/$workerId': typeof WorkersWorkerIdRoute
   '/workers/new': typeof WorkersNewRoute
   '/jobs': typeof JobsIndexRoute
+  '/workers': typeof WorkersIndexRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
+  '/events': typeof EventsRoute
   '/metrics': typeof MetricsRoute
   '/queues': typeof QueuesRoute
+  '/schedules': typeof SchedulesRoute
   '/jobs/$jobId': typeof JobsJobIdRoute
+  '/workers/$workerId': typeof WorkersWorkerIdRoute
   '/workers/new': typeof WorkersNewRoute
   '/jobs/': typeof JobsIndexRoute
+  '/workers/': typeof WorkersIndexRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
   fullPaths:
-    '/' | '/metrics' | '/queues' | '/jobs/$jobId' | '/workers/new' | '/jobs/'
+    | '/'
+    | '/events'
+    | '/metrics'
+    | '/queues'
+    | '/schedules'
+    | '/jobs/$jobId'
+    | '/workers/$workerId'
+    | '/workers/new'
+    | '/jobs/'
+    | '/workers/'
   fileRoutesByTo: FileRoutesByTo
-  to: '/' | '/metrics' | '/queues' | '/jobs/$jobId' | '/workers/new' | '/jobs'
+  to:
+    | '/'
+    | '/events'
+    | '/metrics'
+    | '/queues'
+    | '/schedules'
+    | '/jobs/$jobId'
+    | '/workers/$workerId'
+    | '/workers/new'
+    | '/jobs'
+    | '/workers'
   id:
     | '__root__'
     | '/'
+    | '/events'
     | '/metrics'
     | '/queues'
+    | '/schedules'
     | '/jobs/$jobId'
+    | '/workers/$workerId'
     | '/workers/new'
     | '/jobs/'
+    | '/workers/'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
+  EventsRoute: typeof EventsRoute
   MetricsRoute: typeof MetricsRoute
   QueuesRoute: typeof QueuesRoute
+  SchedulesRoute: typeof SchedulesRoute
   JobsJobIdRoute: typeof JobsJobIdRoute
+  WorkersWorkerIdRoute: typeof WorkersWorkerIdRoute
   WorkersNewRoute: typeof WorkersNewRoute
   JobsIndexRoute: typeof JobsIndexRoute
+  WorkersIndexRoute: typeof WorkersIndexRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -104,6 +167,13 @@ declare module '@tanstack/react-router' {
       path: '/'
       fullPath: '/'
       preLoaderRoute: typeof IndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/events': {
+      id: '/events'
+      path: '/events'
+      fullPath: '/events'
+      preLoaderRoute: typeof EventsRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/metrics': {
@@ -120,6 +190,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof QueuesRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/schedules': {
+      id: '/schedules'
+      path: '/schedules'
+      fullPath: '/schedules'
+      preLoaderRoute: typeof SchedulesRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/jobs/': {
       id: '/jobs/'
       path: '/jobs'
@@ -134,6 +211,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof JobsJobIdRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/workers/': {
+      id: '/workers/'
+      path: '/workers'
+      fullPath: '/workers/'
+      preLoaderRoute: typeof WorkersIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/workers/$workerId': {
+      id: '/workers/$workerId'
+      path: '/workers/$workerId'
+      fullPath: '/workers/$workerId'
+      preLoaderRoute: typeof WorkersWorkerIdRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/workers/new': {
       id: '/workers/new'
       path: '/workers/new'
@@ -146,11 +237,15 @@ declare module '@tanstack/react-router' {
 
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
+  EventsRoute: EventsRoute,
   MetricsRoute: MetricsRoute,
   QueuesRoute: QueuesRoute,
+  SchedulesRoute: SchedulesRoute,
   JobsJobIdRoute: JobsJobIdRoute,
+  WorkersWorkerIdRoute: WorkersWorkerIdRoute,
   WorkersNewRoute: WorkersNewRoute,
   JobsIndexRoute: JobsIndexRoute,
+  WorkersIndexRoute: WorkersIndexRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

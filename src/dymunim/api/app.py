@@ -14,7 +14,19 @@ from dymunim.api import docs, errors, spa
 from dymunim.api.deps import AppState, require_token
 from dymunim.api.limits import BodyLimit
 from dymunim.api.middleware import RateLimiter, RequestContext
-from dymunim.api.routes import batch, events, health, jobs, metrics, prometheus, queues, steer, workers
+from dymunim.api.routes import (
+    batch,
+    events,
+    health,
+    jobs,
+    metrics,
+    prometheus,
+    published,
+    queues,
+    schedules,
+    steer,
+    workers,
+)
 from dymunim.db.pool import open_pool
 from dymunim.execute.client import ExecutorClient
 from dymunim.notify.hub import EventHub
@@ -75,7 +87,7 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     app.include_router(health.router)
     app.include_router(prometheus.router)
     # batch before jobs: /api/jobs/batch must not be read as a job id
-    for module in (batch, jobs, steer, queues, metrics, workers, events):
+    for module in (batch, jobs, steer, queues, metrics, workers, schedules, published, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     app.include_router(health.detail_router, dependencies=[Depends(require_token)])
     docs.install(app)

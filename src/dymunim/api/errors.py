@@ -12,8 +12,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dymunim.store.schedules import ScheduleNameTaken
 from dymunim.store.workers import NameTaken
 from dymunim.submit.jobs import KeysContended, SubmitError, TooLarge
+from dymunim.trigger.cron import CronError
+from dymunim.trigger.events import EventKeyReused
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Invalid requests: one entry per field")
     job_id: int | None = Field(default=None, description="A reused idempotency key: the job it belongs to")
     differs: list[str] | None = Field(default=None, description="A reused idempotency key: the fields that differ")
+    event_id: int | None = Field(default=None, description="A reused event idempotency key: the event it belongs to")
 
 
 # Declared on every route, so the OpenAPI document (and the client generated from it) knows the error shape.
@@ -133,7 +137,17 @@ def install(app: FastAPI) -> None:
             return problem(413, "Payload too large", str(exc))
         if isinstance(exc, KeysContended):
             return problem(409, "Conflict", str(exc))
+        if isinstance(exc, EventKeyReused):
+            return problem(409, "Conflict", str(exc), event_id=exc.event_id)
         return problem(422, "Invalid request", str(exc))
+
+    @app.exception_handler(CronError)
+    async def _bad_cron(_: Request, exc: CronError) -> JSONResponse:
+        return problem(422, "Invalid request", str(exc))
+
+    @app.exception_handler(ScheduleNameTaken)
+    async def _schedule_name_taken(_: Request, exc: ScheduleNameTaken) -> JSONResponse:
+        return problem(409, "Conflict", f"a schedule named {exc.args[0]!r} exists already; choose another name")
 
     @app.exception_handler(NameTaken)
     async def _name_taken(_: Request, exc: NameTaken) -> JSONResponse:

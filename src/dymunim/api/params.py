@@ -19,3 +19,5 @@ Wait = Annotated[
 REPEAT: dict[int | str, dict[str, object]] = {
     200: {"model": Job, "description": "A repeat of an idempotency key: the job it first created"},
 }
+
+BIGINT_MAX = 2**63 - 1  # ids are Postgres bigints: a bigger number is a 422, not a database error

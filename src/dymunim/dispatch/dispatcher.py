@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 
 from dymunim.db.pool import DictPool
+from dymunim.dispatch.scheduler import run_scheduler
 from dymunim.dispatch.wakeup import listen_for_inserts
 from dymunim.domain import DISPATCHER_REPORT_S
 from dymunim.execute.client import Executor
@@ -79,6 +80,7 @@ class Dispatcher:
         listener = asyncio.create_task(listen_for_inserts(self.dsn, self._inserted, stop), name="listen")
         heartbeat = asyncio.create_task(self._heartbeat(stop), name="heartbeat")
         overdue = asyncio.create_task(self._overdue_watch(stop), name="overdue")
+        clock = asyncio.create_task(run_scheduler(self.s, self.pool, stop), name="scheduler")
         # Two claim loops: while one waits on Postgres for a claim, the other can claim the next batch.
         # pgmq.read skips locked rows, so they never take the same message.
         loops = [asyncio.create_task(self._loop(stop), name=f"claim-{i}") for i in range(self.s.claim_loops)]
@@ -88,9 +90,9 @@ class Dispatcher:
             for t in loops:
                 t.cancel()
             await self._drain()
-            for t in (listener, heartbeat, overdue):
+            for t in (listener, heartbeat, overdue, clock):
                 t.cancel()
-            await asyncio.gather(listener, heartbeat, overdue, return_exceptions=True)
+            await asyncio.gather(listener, heartbeat, overdue, clock, return_exceptions=True)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         failed = False  # the last claim failed on the database
@@ -185,7 +187,7 @@ class Dispatcher:
         why = f"message delivered more than {self.s.max_deliveries} times without a result (poison message)"
         # max_attempts = this attempt and final: the policy sees none left, so the job goes dead + DLQ.
         await record(self.pool, [Finished(replace(_attempt(r), max_attempts=r.attempts, final=True), None, why)
-                                 for r in rows], self.policy)
+                                 for r in rows], self.policy, self.s)
 
     def _start_attempt(self, r: Claimed) -> None:
         self.in_flight[r.msg_id] = _attempt(r)
@@ -262,7 +264,7 @@ class Dispatcher:
             # slots these attempts hold come free within 2 s of the database coming back.
             for delay in RECORD_RETRY_DELAYS_S:
                 try:
-                    done = await record(self.pool, finished, self.policy)
+                    done = await record(self.pool, finished, self.policy, self.s)
                     self._wake_for(done)
                     break
                 except (psycopg.OperationalError, OSError) as exc:
@@ -284,7 +286,7 @@ class Dispatcher:
         """One transaction per outcome, so one the database refuses fails only its own job."""
         for f in finished:
             try:
-                self._wake_for(await record(self.pool, [f], self.policy))
+                self._wake_for(await record(self.pool, [f], self.policy, self.s))
                 continue
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -298,7 +300,7 @@ class Dispatcher:
                 "duration_ms": o["duration_ms"] if o else 0.0, "cold": o["cold"] if o else False,
             }
             try:
-                self._wake_for(await record(self.pool, [replace(f, outcome=bare)], self.policy))
+                self._wake_for(await record(self.pool, [replace(f, outcome=bare)], self.policy, self.s))
             except Exception:
                 log.exception("job %d: not even its failure could be stored; its message comes back after the "
                               "visibility timeout", f.attempt.job_id)
@@ -361,6 +363,7 @@ class Dispatcher:
             "max_log_lines": self.s.max_log_lines,
             "max_log_bytes": self.s.max_log_bytes,
             "max_result_bytes": self.s.max_result_bytes,
+            "max_children": self.s.max_children,
         }
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
@@ -409,6 +412,7 @@ def _attempt(r: Claimed) -> Attempt:
         msg_id=r.msg_id,
         max_attempts=r.max_attempts,
         retry_on_error=r.retry_on_error,
+        trace_id=r.trace_id,
     )
 
 

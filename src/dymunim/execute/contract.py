@@ -15,7 +15,16 @@ from typing import Any, Final, get_args
 import fastjsonschema
 import jsonschema_rs
 
-from dymunim.execute.contract_types import BatchLine, BatchRequest, JobError, LogLevel, LogLine, Outcome, Problem
+from dymunim.execute.contract_types import (
+    BatchLine,
+    BatchRequest,
+    Effect,
+    JobError,
+    LogLevel,
+    LogLine,
+    Outcome,
+    Problem,
+)
 from dymunim.execute.contract_types import Job as ExecJob
 from dymunim.jsonbytes import dumps
 
@@ -26,6 +35,7 @@ __all__ = [
     "BatchLine",
     "BatchRequest",
     "ContractError",
+    "Effect",
     "ExecJob",
     "ExecutorUnavailable",
     "JobError",

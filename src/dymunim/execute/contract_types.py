@@ -57,6 +57,10 @@ class Job(TypedDict):
     """
     Passed to the code as ctx.attempt.
     """
+    max_children: NotRequired[int]
+    """
+    How many jobs and events the code may start (ctx.enqueue, ctx.publish); one call more throws ChainError.
+    """
 
 
 class BatchRequest(TypedDict):
@@ -96,6 +100,50 @@ class JobError(TypedDict):
     stack: str | None
 
 
+class Effect(TypedDict):
+    """
+    Something a job asked to start when it succeeds: another job (ctx.enqueue: a saved worker, or code of its own) or an event (ctx.publish). The recorder creates it in the transaction that records the job's success.
+    """
+
+    type: Literal["enqueue", "publish"]
+    worker_id: NotRequired[str | None]
+    """
+    enqueue: the saved worker to run (or code).
+    """
+    code: NotRequired[str | None]
+    """
+    enqueue: code to run (or worker_id).
+    """
+    payload: NotRequired[Any]
+    """
+    enqueue: the child's payload.
+    """
+    delay_ms: NotRequired[int | None]
+    """
+    enqueue: run the child this much later.
+    """
+    idempotency_key: NotRequired[str | None]
+    """
+    The child job's (enqueue) or the event's (publish) idempotency key; by default the parent's id and the call's index.
+    """
+    name: NotRequired[str | None]
+    """
+    publish: the event's name.
+    """
+    data: NotRequired[Any]
+    """
+    publish: the event's data.
+    """
+
+
+class Problem(TypedDict):
+    """
+    Every non-200 answer: what was wrong with the request (a bad field is named).
+    """
+
+    error: str
+
+
 class Outcome(TypedDict):
     """
     How one job ended: the answer of /load and /get.
@@ -120,6 +168,10 @@ class Outcome(TypedDict):
     """
     The job ran in an isolate created for it.
     """
+    effects: NotRequired[list[Effect]]
+    """
+    What the job asked to start (ctx.enqueue, ctx.publish), in call order; only when it succeeded and asked for something.
+    """
 
 
 class BatchLine(Outcome):
@@ -128,11 +180,3 @@ class BatchLine(Outcome):
     """
 
     index: int
-
-
-class Problem(TypedDict):
-    """
-    Every non-200 answer: what was wrong with the request (a bad field is named).
-    """
-
-    error: str

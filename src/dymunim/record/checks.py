@@ -19,6 +19,8 @@ from dymunim.execute.contract import JOB_DEFAULTS, LOG_LEVELS, ExecJob, JobError
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_ERROR_TEXT = 65_536
+MAX_EFFECT_NAME = 200
+MAX_DELAY_MS = 366 * 24 * 3600 * 1000
 NOTE_LINES = 2
 NOTE_BYTES = 512
 
@@ -63,6 +65,60 @@ def _failed(name: str, message: str, duration_ms: float | None, cold: bool | Non
 
 def _number(v: Any) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 else None
+
+
+def _text(e: dict[str, Any], key: str, required: bool = False) -> str | None:
+    v = e.get(key)
+    if v is None and not required:
+        return None
+    if not isinstance(v, str) or not 0 < len(v) <= MAX_EFFECT_NAME or _UNSTORABLE.search(v):
+        raise ValueError(f"{key} must be text of 1..{MAX_EFFECT_NAME} characters without NUL or lone surrogates")
+    return v
+
+
+def _effect(e: Any, fix: _Repairs) -> dict[str, Any]:
+    """One effect as the recorder will use it; ValueError says what is wrong with it."""
+    if not isinstance(e, dict):
+        raise ValueError("an effect is not an object")
+    key = _text(e, "idempotency_key")
+    if e.get("type") == "enqueue":
+        worker_id, code = _text(e, "worker_id"), e.get("code")
+        if code is not None and (not isinstance(code, str) or not code.strip() or "\x00" in code):
+            raise ValueError("ctx.enqueue: code must be non-blank text without NUL characters")
+        if (worker_id is None) == (code is None):
+            raise ValueError("ctx.enqueue needs worker_id or code, one of the two")
+        delay = e.get("delay_ms")
+        if delay is not None and (not isinstance(delay, int) or isinstance(delay, bool)
+                                  or not 0 <= delay <= MAX_DELAY_MS):
+            raise ValueError(f"ctx.enqueue: delay_ms must be a whole number of milliseconds, 0..{MAX_DELAY_MS}")
+        payload = fix.deep(e.get("payload"))
+        if problem := unstorable(payload):
+            raise ValueError(f"ctx.enqueue: payload {problem}")
+        return {"type": "enqueue", "worker_id": worker_id, "code": code, "payload": payload, "delay_ms": delay,
+                "idempotency_key": key}
+    if e.get("type") == "publish":
+        data = fix.deep(e.get("data"))
+        if problem := unstorable(data):
+            raise ValueError(f"ctx.publish: data {problem}")
+        return {"type": "publish", "name": _text(e, "name", required=True), "data": data, "idempotency_key": key}
+    raise ValueError("an effect's type is neither enqueue nor publish")
+
+
+def _effects(raw: Any, job: ExecJob, fix: _Repairs) -> list[dict[str, Any]]:
+    """What the job asked to start, checked; ValueError (the job fails with ChainError) says why not."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError("effects is not a list")
+    limit = job.get("max_children", JOB_DEFAULTS["max_children"])
+    if len(raw) > limit:
+        raise ValueError(f"the job asked to start {len(raw)} jobs and events; the limit is {limit} "
+                         "(DYMUNIM_MAX_CHILDREN)")
+    out = [_effect(e, fix) for e in raw]
+    if (size := len(dumps(out))) > job.get("max_result_bytes", JOB_DEFAULTS["max_result_bytes"]):
+        raise ValueError(f"what the job asked to start is {size} bytes as JSON, over the limit of "
+                         f"{job.get('max_result_bytes')} bytes (max_result_bytes)")
+    return out
 
 
 def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
@@ -136,9 +192,19 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
         err = {"name": "ResultError", "stack": None,
                "message": f"result is {size} bytes as JSON, over the limit of "
                           f"{job.get('max_result_bytes')} bytes (max_result_bytes)"}
+    effects: list[dict[str, Any]] = []
+    if ok:
+        try:
+            effects = _effects(raw.get("effects"), job, fix)
+        except ValueError as exc:
+            ok, result = False, None
+            err = {"name": "ChainError", "stack": None, "message": str(exc)}
     if fix.replaced:
         markers.append({"level": "warn", "at": _now(),
                         "message": f"[dymunim] replaced {fix.replaced} characters Postgres cannot store (NUL, "
                                    "unpaired UTF-16 surrogates) with U+FFFD"})
-    return {"ok": ok, "result": result if ok else None, "error": err, "logs": kept + markers,
-            "logs_truncated": truncated, "duration_ms": duration, "cold": cold}  # type: ignore[typeddict-item]
+    out: dict[str, Any] = {"ok": ok, "result": result if ok else None, "error": err, "logs": kept + markers,
+                           "logs_truncated": truncated, "duration_ms": duration, "cold": cold}
+    if effects:
+        out["effects"] = effects
+    return out  # type: ignore[return-value]

@@ -7,16 +7,18 @@ cannot overwrite a newer attempt's row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from dymunim.db.pool import DictPool
+from dymunim.db.pool import DictConn, DictPool
 from dymunim.domain import JobStatus
 from dymunim.execute.contract import JobError, Outcome
 from dymunim.jsonbytes import dumps
 from dymunim.record.policy import RetryPolicy, decide
+from dymunim.settings import Settings
 from dymunim.store import outcomes as store_outcomes
+from dymunim.trigger import children
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Attempt:
     max_attempts: int
     retry_on_error: bool
     final: bool = False  # no attempts left whatever the policy says (poison messages)
+    trace_id: str | None = None  # the chain's correlation id, which its children carry
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,43 @@ class Recorded:
     next_retry_at: datetime | None  # the earliest retry scheduled, so the dispatcher can wake for it
 
 
-async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) -> Recorded:
+def _asks(f: Finished) -> bool:
+    """The job succeeded and asked to start jobs or events."""
+    return f.outcome is not None and f.outcome["ok"] and bool(f.outcome.get("effects"))
+
+
+async def _plan_children(conn: DictConn, settings: Settings,
+                         finished: list[Finished]) -> tuple[list[Finished], dict[int, children.Children]]:
+    """Check what each successful job asked to start; a job whose children cannot start fails instead."""
+    plans: dict[int, children.Children] = {}
+    out: list[Finished] = []
+    for f in finished:
+        if _asks(f):
+            assert f.outcome is not None
+            try:
+                plans[f.attempt.job_id] = await children.plan(
+                    conn, settings, f.attempt.job_id, f.attempt.trace_id, f.outcome.get("effects") or [])
+            except children.ChainError as exc:
+                f = replace(f, outcome={**f.outcome, "ok": False, "result": None, "effects": [],
+                                        "error": {"name": "ChainError", "message": str(exc), "stack": None}})
+        out.append(f)
+    return out, plans
+
+
+async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy,
+                 settings: Settings | None = None) -> Recorded:
+    """Record a group of outcomes in one transaction, with the jobs and events successful ones asked to
+    start (created only for attempts that are still current, in the same transaction)."""
+    async with pool.connection() as conn, conn.transaction():
+        plans: dict[int, children.Children] = {}
+        if any(_asks(f) for f in finished):
+            settings = settings or Settings()
+            finished, plans = await _plan_children(conn, settings, finished)
+        return await _record(conn, finished, policy, plans, settings)
+
+
+async def _record(conn: DictConn, finished: list[Finished], policy: RetryPolicy,
+                  plans: dict[int, children.Children], settings: Settings | None) -> Recorded:
     final: list[tuple[Finished, str]] = []
     retry: list[Finished] = []
     dead: list[Finished] = []
@@ -75,25 +114,28 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy) 
 
     counts = {"final": 0, "retrying": 0, "dead": 0}
     run_ats = [policy.next_run(f.attempt.attempt) for f in retry]
-    async with pool.connection() as conn, conn.transaction():
-        if final:
-            counts["final"] = await store_outcomes.finish(conn, _final_doc(final))
-        if retry:
-            doc = [
-                {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
-                 "logs": f.outcome["logs"] if f.outcome else [], "run_at": run_at,
-                 "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
-                for f, run_at in zip(retry, run_ats, strict=True)
-            ]
-            counts["retrying"] = await store_outcomes.retry_later(conn, _json(doc))
-        if dead:
-            doc = [
-                {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
-                 "logs": f.outcome["logs"] if f.outcome else None,
-                 "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
-                for f in dead
-            ]
-            counts["dead"] = await store_outcomes.bury(conn, _json(doc))
+    if final:
+        recorded = await store_outcomes.finish(conn, _final_doc(final))
+        counts["final"] = len(recorded)
+        for job_id in recorded:
+            if job_id in plans and settings is not None:
+                await children.start(conn, settings, plans[job_id])
+    if retry:
+        doc = [
+            {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
+             "logs": f.outcome["logs"] if f.outcome else [], "run_at": run_at,
+             "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
+            for f, run_at in zip(retry, run_ats, strict=True)
+        ]
+        counts["retrying"] = await store_outcomes.retry_later(conn, _json(doc))
+    if dead:
+        doc = [
+            {"job_id": f.attempt.job_id, "attempt": f.attempt.attempt, "error": _error_of(f),
+             "logs": f.outcome["logs"] if f.outcome else None,
+             "duration_ms": f.outcome["duration_ms"] if f.outcome else None}
+            for f in dead
+        ]
+        counts["dead"] = await store_outcomes.bury(conn, _json(doc))
     return Recorded(counts, min(run_ats) if run_ats else None)
 
 

@@ -37,6 +37,10 @@ class NewJob:
     idempotency_key: str | None
     trace_id: str | None
     request_fingerprint: dict[str, str] | None
+    worker_version: int | None = None
+    schedule_id: str | None = None
+    event_id: int | None = None
+    parent_job_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,9 @@ class JobFilter:
     cache_id: str | None = None
     worker_id: str | None = None
     trace_id: str | None = None
+    schedule_id: str | None = None
+    event_id: int | None = None
+    parent_job_id: int | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     text: str | None = None  # in the error's name or message, matched literally
@@ -120,6 +127,7 @@ async def summaries(pool: DictPool, f: JobFilter) -> list[JobSummary]:
         cur = await conn.execute(q("list_live_jobs" if live else "list_jobs"), {
             "status": f.status, "before": f.before, "limit": f.limit, "cache_id": f.cache_id,
             "worker_id": f.worker_id, "trace_id": f.trace_id, "created_after": f.created_after,
+            "schedule_id": f.schedule_id, "event_id": f.event_id, "parent_job_id": f.parent_job_id,
             "created_before": f.created_before, "q": like_literal(f.text) if f.text else None,
         })
         rows = await cur.fetchall()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -76,6 +76,10 @@ class _JobFields(Record):
     retry_on_error: bool
     idempotency_key: str | None
     trace_id: str | None
+    worker_version: int | None = Field(default=None, description="The saved worker's version it ran")
+    schedule_id: str | None = Field(default=None, description="The schedule whose fire started it")
+    event_id: int | None = Field(default=None, description="The published event that started it")
+    parent_job_id: int | None = Field(default=None, description="The job whose success started it (a chain)")
     run_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -105,18 +109,119 @@ class Job(_JobFields):
     attempt_history: list[JobAttempt] | None = None
 
 
-class SavedWorker(Record):
-    """Code saved under a name, run again with new input."""
+class WorkerVersion(Record):
+    """One immutable version of a saved worker's code."""
+
+    version: int
+    code_hash: str
+    cache_id: str | None
+    created_at: datetime
+    code: str | None = Field(default=None, description="The code (one version only)")
+
+
+class WorkerSummary(Record):
+    """A saved worker as the list shows it: no code; its last run and how its newest runs went."""
 
     worker_id: str
     name: str
+    version: int
+    language: str
+    cache_id: str | None
+    code_hash: str
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None
+    recent_finished: int = Field(description="Finished runs among its newest 100 jobs")
+    recent_failed: int = Field(description="Failed or dead runs among its newest 100 jobs")
+    failure_rate: float | None = Field(description="recent_failed / recent_finished; null before any finished")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WorkerSummary:
+        done = row["recent_finished"]
+        return cls.model_validate({**row, "failure_rate": row["recent_failed"] / done if done else None})
+
+
+class SavedWorker(Record):
+    """Code saved under a name, run again with new input. `version` is the one new jobs run."""
+
+    worker_id: str
+    name: str
+    version: int
     code: str
     code_hash: str
     language: str
     cache_id: str | None
     created_at: datetime
-    jobs: int | None = Field(default=None, description="How many jobs ran this worker (lists only)")
+    updated_at: datetime
+    versions: list[WorkerVersion] | None = Field(default=None, description="Every version, newest first (one only)")
     recent_jobs: list[JobSummary] | None = Field(default=None, description="Newest jobs (one worker only)")
+    schedules: list[Schedule] | None = Field(default=None, description="Schedules that run it (one worker only)")
+    subscriptions: list[Subscription] | None = Field(default=None, description="Events it is subscribed to")
+
+
+class Schedule(Record):
+    """Work on a clock: a cron expression in a time zone, firing a saved worker or code of its own."""
+
+    schedule_id: str
+    name: str
+    cron: str
+    timezone: str
+    worker_id: str | None
+    code_hash: str | None
+    language: str
+    cache_id: str | None
+    payload: JsonValue
+    max_attempts: int | None
+    timeout_ms: int | None
+    retry_on_error: bool
+    misfire: Literal["skip", "catch_up"]
+    catch_up_limit: int
+    paused: bool
+    next_fire_at: datetime
+    last_fire_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    code: str | None = Field(default=None, description="Inline code (one schedule only)")
+    upcoming: list[datetime] | None = Field(default=None, description="The next fire times (unless paused)")
+    recent_fires: list[ScheduleFire] | None = Field(default=None, description="Newest fires (one schedule only)")
+
+
+class ScheduleFire(Record):
+    fire_time: datetime
+    fired_at: datetime
+    job_id: int | None
+    status: JobStatus | None
+
+
+class Subscription(Record):
+    """Events named `pattern` (or starting with it, if it ends in `*`) start a job of the worker."""
+
+    subscription_id: str
+    worker_id: str
+    pattern: str
+    created_at: datetime
+    worker_name: str | None = None
+
+
+class PublishedEvent(Record):
+    """A named event and the jobs it started (one per subscriber at the time of the publish)."""
+
+    event_id: int
+    name: str
+    data: JsonValue
+    idempotency_key: str | None
+    external_id: str | None
+    trace_id: str | None
+    run_at: datetime | None
+    source_job_id: int | None
+    created_at: datetime
+    jobs: list[EventJob] = Field(description="The fan-out: one job per matching subscription")
+
+
+class EventJob(Record):
+    job_id: int
+    worker_id: str | None
+    status: JobStatus
 
 
 class QueueInfo(Record):
@@ -172,3 +277,8 @@ class Created:
 
     job_id: JobId
     request_fingerprint: dict[str, str] | None = None
+
+
+# Models above name models defined after them.
+for _model in (SavedWorker, Schedule, PublishedEvent):
+    _model.model_rebuild()

@@ -11,10 +11,11 @@ from dymunim.db.pool import DictConn
 from dymunim.store.sql import q
 
 
-async def finish(conn: DictConn, outcomes_json: str) -> int:
-    """succeeded/failed: result or error, logs, timings; the message deleted."""
-    row = await (await conn.execute(q("record_final"), {"outcomes": outcomes_json})).fetchone()
-    return int(row["recorded"]) if row else 0
+async def finish(conn: DictConn, outcomes_json: str) -> list[int]:
+    """succeeded/failed: result or error, logs, timings; the message deleted. The jobs recorded (a
+    zombie attempt's outcome is not)."""
+    cur = await conn.execute(q("record_final"), {"outcomes": outcomes_json})
+    return [r["job_id"] for r in await cur.fetchall()]
 
 
 async def retry_later(conn: DictConn, outcomes_json: str) -> int:

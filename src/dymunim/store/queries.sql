@@ -25,7 +25,8 @@ WITH input AS (
     FROM jsonb_array_elements(%(jobs)s::jsonb) WITH ORDINALITY AS e(job, ord),
          jsonb_to_record(e.job) AS t(payload jsonb, code_hash text, language text, worker_id text, cache_id text,
                                      max_attempts int, timeout_ms int, retry_on_error bool, idempotency_key text,
-                                     trace_id text, request_fingerprint jsonb)
+                                     trace_id text, request_fingerprint jsonb, worker_version int,
+                                     schedule_id text, event_id bigint, parent_job_id bigint)
 ),
 ids AS (
     SELECT s.*, nextval(pg_get_serial_sequence('jobs_state', 'job_id')) AS job_id
@@ -42,11 +43,11 @@ msgs AS (
 job AS (
     INSERT INTO jobs_state (job_id, msg_id, payload, status, code_hash, language, worker_id, cache_id,
                             max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, run_at,
-                            request_fingerprint)
+                            request_fingerprint, worker_version, schedule_id, event_id, parent_job_id)
     -- A JSON null payload arrives as SQL NULL: stored as JSON null again.
     SELECT job_id, msg_id, COALESCE(payload, 'null'), 'queued', code_hash, language, worker_id, cache_id,
            max_attempts, timeout_ms, retry_on_error, idempotency_key, trace_id, %(run_at)s::timestamptz,
-           request_fingerprint
+           request_fingerprint, worker_version, schedule_id, event_id, parent_job_id
     FROM msgs
     -- Unique keys enter the index in one global order, so two batches sharing keys wait for each
     -- other at most once and never deadlock (each deadlock costs deadlock_timeout, 1 s, to detect).
@@ -144,6 +145,7 @@ DELETE FROM pgmq.q_jobs WHERE msg_id = ANY(%(msg_ids)s::bigint[]);
 
 -- name: record_final
 -- Record results of the current attempts only and delete their messages: one transaction per group.
+-- Returns the jobs recorded (the recorder starts the children of those that asked for some).
 -- The row is the whole record of an attempt that ends its job: no job_events or job_attempts row.
 -- %(outcomes)s is one JSON array (one parameter instead of nine adapted arrays: cheaper per job): each
 -- item is the executor's checked Outcome with the job id, attempt and status it ends with.
@@ -167,7 +169,7 @@ done AS (
 gone AS (
     DELETE FROM pgmq.q_jobs m USING done WHERE m.msg_id = done.msg_id
 )
-SELECT count(*) AS recorded FROM done;
+SELECT job_id FROM done;
 
 -- name: record_retry
 -- A failed attempt that will run again: show `retrying` and when, and hide its message until then.
@@ -234,7 +236,8 @@ FROM done d;
 -- One job with its code.
 SELECT j.job_id, j.job_type, j.status, j.payload, j.result, j.error, c.code, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.execution_logs, j.logs_truncated, j.attempts, j.max_attempts, j.timeout_ms,
-       j.retry_on_error, j.idempotency_key, j.trace_id, j.msg_id, j.run_at, j.created_at, j.updated_at,
+       j.retry_on_error, j.idempotency_key, j.trace_id, j.worker_version, j.schedule_id, j.event_id,
+       j.parent_job_id, j.msg_id, j.run_at, j.created_at, j.updated_at,
        j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j JOIN job_code c USING (code_hash) WHERE j.job_id = %(job_id)s;
 
@@ -249,13 +252,17 @@ FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
 -- jobs are listed by list_live_jobs.
 SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
-       j.trace_id, j.run_at, j.created_at, j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
+       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.run_at, j.created_at,
+       j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
   AND (%(before)s::bigint IS NULL OR j.job_id < %(before)s::bigint)
   AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
   AND (%(worker_id)s::text IS NULL OR j.worker_id = %(worker_id)s::text)
   AND (%(trace_id)s::text IS NULL OR j.trace_id = %(trace_id)s::text)
+  AND (%(schedule_id)s::text IS NULL OR j.schedule_id = %(schedule_id)s::text)
+  AND (%(event_id)s::bigint IS NULL OR j.event_id = %(event_id)s::bigint)
+  AND (%(parent_job_id)s::bigint IS NULL OR j.parent_job_id = %(parent_job_id)s::bigint)
   AND (%(created_after)s::timestamptz IS NULL OR j.created_at >= %(created_after)s::timestamptz)
   AND (%(created_before)s::timestamptz IS NULL OR j.created_at < %(created_before)s::timestamptz)
   -- q arrives with its LIKE wildcards and backslashes escaped by a backslash: the text matches literally.
@@ -269,7 +276,8 @@ LIMIT %(limit)s;
 -- change): they are the jobs with a message on the queue, and the queue holds only live jobs.
 SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
-       j.trace_id, j.run_at, j.created_at, j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
+       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.run_at, j.created_at,
+       j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j
 WHERE j.job_id = ANY(ARRAY(SELECT (m.message->>'job_id')::bigint FROM pgmq.q_jobs m))
   AND (%(status)s::text IS NULL OR j.status = %(status)s::text)
@@ -277,6 +285,9 @@ WHERE j.job_id = ANY(ARRAY(SELECT (m.message->>'job_id')::bigint FROM pgmq.q_job
   AND (%(cache_id)s::text IS NULL OR j.cache_id = %(cache_id)s::text)
   AND (%(worker_id)s::text IS NULL OR j.worker_id = %(worker_id)s::text)
   AND (%(trace_id)s::text IS NULL OR j.trace_id = %(trace_id)s::text)
+  AND (%(schedule_id)s::text IS NULL OR j.schedule_id = %(schedule_id)s::text)
+  AND (%(event_id)s::bigint IS NULL OR j.event_id = %(event_id)s::bigint)
+  AND (%(parent_job_id)s::bigint IS NULL OR j.parent_job_id = %(parent_job_id)s::bigint)
   AND (%(created_after)s::timestamptz IS NULL OR j.created_at >= %(created_after)s::timestamptz)
   AND (%(created_before)s::timestamptz IS NULL OR j.created_at < %(created_before)s::timestamptz)
   -- q arrives with its LIKE wildcards and backslashes escaped by a backslash: the text matches literally.
@@ -439,22 +450,202 @@ SELECT dispatcher_id, hostname, pid, started_at, last_seen, in_flight, overdue F
 WHERE last_seen > now() - make_interval(secs => %(seconds)s) ORDER BY started_at;
 
 -- name: create_worker
--- Save code under a name.
-INSERT INTO workers (name, code_hash, language, cache_id)
-VALUES (%(name)s, %(code_hash)s, %(language)s, %(cache_id)s)
+-- Save code under a name, as the worker and its version 1.
+WITH w AS (
+    INSERT INTO workers (name, code_hash, language, cache_id)
+    VALUES (%(name)s, %(code_hash)s, %(language)s, %(cache_id)s)
+    RETURNING worker_id, code_hash, cache_id
+)
+INSERT INTO worker_versions (worker_id, version, code_hash, cache_id)
+SELECT worker_id, 1, code_hash, cache_id FROM w
 RETURNING worker_id;
 
+-- name: lock_worker
+-- The worker's current version, locked: concurrent saves of new code number their versions one by one.
+SELECT worker_id, version, code_hash, cache_id FROM workers WHERE worker_id = %(worker_id)s FOR UPDATE;
+
+-- name: add_worker_version
+-- New code for a worker: an immutable version, which becomes the one new jobs run.
+WITH w AS (
+    UPDATE workers SET version = version + 1, code_hash = %(code_hash)s, language = %(language)s,
+                       cache_id = %(cache_id)s, updated_at = now()
+    WHERE worker_id = %(worker_id)s
+    RETURNING worker_id, version, code_hash, cache_id
+)
+INSERT INTO worker_versions (worker_id, version, code_hash, cache_id)
+SELECT worker_id, version, code_hash, cache_id FROM w
+RETURNING version;
+
 -- name: get_worker
--- One saved worker with its code.
+-- One saved worker with its current code.
 SELECT w.*, c.code FROM workers w JOIN job_code c USING (code_hash) WHERE w.worker_id = %(worker_id)s;
 
+-- name: worker_versions
+-- A worker's versions, newest first (no code: worker_version has it).
+SELECT version, code_hash, cache_id, created_at FROM worker_versions
+WHERE worker_id = %(worker_id)s ORDER BY version DESC;
+
+-- name: worker_version
+-- One version of a worker with its code.
+SELECT v.version, v.code_hash, v.cache_id, v.created_at, c.code
+FROM worker_versions v JOIN job_code c USING (code_hash)
+WHERE v.worker_id = %(worker_id)s AND v.version = %(version)s;
+
 -- name: list_workers
--- Saved workers, newest first, with their job counts.
-SELECT w.*, c.code,
-       (SELECT count(*) FROM jobs_state j WHERE j.worker_id = w.worker_id) AS jobs
-FROM workers w JOIN job_code c USING (code_hash) ORDER BY w.created_at DESC LIMIT %(limit)s;
+-- Saved workers, most recently changed first, optionally by a piece of their name (matched literally), each
+-- with its last run and how its newest 100 finished runs went (through the worker's own index).
+SELECT w.worker_id, w.name, w.version, w.language, w.cache_id, w.code_hash, w.created_at, w.updated_at,
+       r.last_run_at, COALESCE(r.finished, 0) AS recent_finished, COALESCE(r.failed, 0) AS recent_failed
+FROM workers w
+LEFT JOIN LATERAL (
+    SELECT max(j.created_at) AS last_run_at,
+           count(*) FILTER (WHERE j.status IN ('succeeded', 'failed', 'dead')) AS finished,
+           count(*) FILTER (WHERE j.status IN ('failed', 'dead')) AS failed
+    FROM (SELECT status, created_at FROM jobs_state
+          WHERE worker_id = w.worker_id ORDER BY job_id DESC LIMIT 100) j
+) r ON true
+WHERE (%(q)s::text IS NULL OR w.name ILIKE '%%' || %(q)s::text || '%%' ESCAPE '\')
+ORDER BY w.updated_at DESC, w.worker_id
+LIMIT %(limit)s;
 
 -- name: job_attempts
 -- A job's finished (or lost) attempts, oldest first.
 SELECT attempt, outcome, started_at, finished_at, duration_ms, cold_start, error
 FROM job_attempts WHERE job_id = %(job_id)s ORDER BY attempt;
+
+-- name: create_schedule
+-- A schedule; its code (if it has its own) is stored in the same transaction.
+INSERT INTO schedules (name, cron, timezone, worker_id, code_hash, language, cache_id, payload, max_attempts,
+                       timeout_ms, retry_on_error, misfire, catch_up_limit, paused, next_fire_at)
+VALUES (%(name)s, %(cron)s, %(timezone)s, %(worker_id)s, %(code_hash)s, %(language)s, %(cache_id)s,
+        %(payload)s::jsonb, %(max_attempts)s, %(timeout_ms)s, %(retry_on_error)s, %(misfire)s, %(catch_up_limit)s,
+        %(paused)s, %(next_fire_at)s)
+RETURNING schedule_id;
+
+-- name: update_schedule
+-- Every field of a schedule at once (PATCH merges in Python, validated as a whole).
+UPDATE schedules
+SET name = %(name)s, cron = %(cron)s, timezone = %(timezone)s, worker_id = %(worker_id)s, code_hash = %(code_hash)s,
+    language = %(language)s, cache_id = %(cache_id)s, payload = %(payload)s::jsonb, max_attempts = %(max_attempts)s,
+    timeout_ms = %(timeout_ms)s, retry_on_error = %(retry_on_error)s, misfire = %(misfire)s,
+    catch_up_limit = %(catch_up_limit)s, paused = %(paused)s, next_fire_at = %(next_fire_at)s, updated_at = now()
+WHERE schedule_id = %(schedule_id)s
+RETURNING schedule_id;
+
+-- name: get_schedule
+-- One schedule with its own code (if any).
+SELECT s.*, c.code FROM schedules s LEFT JOIN job_code c ON c.code_hash = s.code_hash
+WHERE s.schedule_id = %(schedule_id)s;
+
+-- name: lock_schedule
+-- A schedule's row, locked for a change: a fire in progress finishes first, none starts meanwhile.
+SELECT s.*, c.code FROM schedules s LEFT JOIN job_code c ON c.code_hash = s.code_hash
+WHERE s.schedule_id = %(schedule_id)s FOR UPDATE OF s;
+
+-- name: list_schedules
+-- Schedules by name, optionally those of one worker.
+SELECT s.* FROM schedules s
+WHERE (%(worker_id)s::text IS NULL OR s.worker_id = %(worker_id)s::text)
+ORDER BY s.name LIMIT %(limit)s;
+
+-- name: delete_schedule
+-- Remove a schedule and its fire rows; its jobs stay (they keep its id).
+DELETE FROM schedules WHERE schedule_id = %(schedule_id)s RETURNING schedule_id;
+
+-- name: due_schedules
+-- Schedules whose next tick has come, locked (SKIP LOCKED: another dispatcher firing one is left to it),
+-- each with the code a fire runs: its own, or its worker's current version. db_now is the clock every
+-- fire is judged by (one clock, whatever the dispatchers' own say).
+SELECT s.*, COALESCE(c.code, wc.code) AS code, w.version AS worker_version, w.code_hash AS worker_code_hash,
+       w.language AS worker_language, w.cache_id AS worker_cache_id, clock_timestamp() AS db_now
+FROM schedules s
+LEFT JOIN job_code c ON c.code_hash = s.code_hash
+LEFT JOIN workers w ON w.worker_id = s.worker_id
+LEFT JOIN job_code wc ON wc.code_hash = w.code_hash
+WHERE NOT s.paused AND s.next_fire_at <= clock_timestamp()
+ORDER BY s.next_fire_at
+LIMIT %(limit)s
+FOR UPDATE OF s SKIP LOCKED;
+
+-- name: insert_fires
+-- Claim ticks of a schedule: a tick already fired (by any dispatcher) is not returned again.
+INSERT INTO schedule_fires (schedule_id, fire_time)
+SELECT %(schedule_id)s, t FROM unnest(%(fire_times)s::timestamptz[]) AS t
+ON CONFLICT (schedule_id, fire_time) DO NOTHING
+RETURNING fire_time;
+
+-- name: fire_jobs
+-- The job each fire started.
+UPDATE schedule_fires f SET job_id = x.job_id
+FROM unnest(%(fire_times)s::timestamptz[], %(job_ids)s::bigint[]) AS x(fire_time, job_id)
+WHERE f.schedule_id = %(schedule_id)s AND f.fire_time = x.fire_time;
+
+-- name: schedule_fired
+-- Move a schedule on to its next tick.
+UPDATE schedules SET next_fire_at = %(next_fire_at)s,
+                     last_fire_at = GREATEST(last_fire_at, %(last_fire_at)s::timestamptz)
+WHERE schedule_id = %(schedule_id)s;
+
+-- name: next_schedule_in
+-- Seconds until the earliest tick of any running schedule (by the database's clock); NULL: none.
+SELECT extract(epoch FROM min(next_fire_at) - clock_timestamp()) AS seconds FROM schedules WHERE NOT paused;
+
+-- name: schedule_fires
+-- A schedule's newest fires with their jobs' statuses.
+SELECT f.fire_time, f.fired_at, f.job_id, j.status
+FROM schedule_fires f LEFT JOIN jobs_state j ON j.job_id = f.job_id
+WHERE f.schedule_id = %(schedule_id)s ORDER BY f.fire_time DESC LIMIT %(limit)s;
+
+-- name: subscribe
+-- Subscribe a worker to a pattern (again: the same subscription).
+INSERT INTO subscriptions (worker_id, pattern) VALUES (%(worker_id)s, %(pattern)s)
+ON CONFLICT (worker_id, pattern) DO UPDATE SET pattern = EXCLUDED.pattern
+RETURNING subscription_id, worker_id, pattern, created_at;
+
+-- name: unsubscribe
+-- Remove a subscription.
+DELETE FROM subscriptions WHERE subscription_id = %(subscription_id)s RETURNING subscription_id;
+
+-- name: list_subscriptions
+-- Subscriptions with their workers' names, optionally one worker's.
+SELECT s.subscription_id, s.worker_id, s.pattern, s.created_at, w.name AS worker_name
+FROM subscriptions s JOIN workers w USING (worker_id)
+WHERE (%(worker_id)s::text IS NULL OR s.worker_id = %(worker_id)s::text)
+ORDER BY s.pattern, w.name;
+
+-- name: subscribers
+-- The workers an event starts: one per worker however many of its patterns match (an exact name, a
+-- prefix ending in `*`, or `*`), each with its current version's code.
+SELECT DISTINCT ON (w.worker_id) w.worker_id, w.version, w.code_hash, w.language, w.cache_id, c.code
+FROM subscriptions s JOIN workers w USING (worker_id) JOIN job_code c ON c.code_hash = w.code_hash
+WHERE s.pattern = %(name)s
+   OR (right(s.pattern, 1) = '*' AND starts_with(%(name)s, left(s.pattern, length(s.pattern) - 1)))
+ORDER BY w.worker_id;
+
+-- name: insert_event
+-- Record a published event; an idempotency key seen before inserts nothing (find_event_by_key finds it).
+INSERT INTO published_events (name, data, idempotency_key, external_id, trace_id, run_at, source_job_id)
+VALUES (%(name)s, %(data)s::jsonb, %(idempotency_key)s, %(external_id)s, %(trace_id)s, %(run_at)s,
+        %(source_job_id)s)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING event_id, created_at;
+
+-- name: find_event_by_key
+-- The event that holds an idempotency key, with the jobs it started.
+SELECT e.event_id, e.name, e.data,
+       COALESCE(ARRAY(SELECT j.job_id FROM jobs_state j WHERE j.event_id = e.event_id ORDER BY j.job_id),
+                '{}') AS job_ids
+FROM published_events e WHERE e.idempotency_key = %(idempotency_key)s;
+
+-- name: list_events
+-- Published events, newest first (keyset on event_id), each with its fan-out jobs.
+SELECT e.*,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object('job_id', j.job_id, 'worker_id', j.worker_id,
+                                                     'status', j.status) ORDER BY j.job_id)
+                 FROM jobs_state j WHERE j.event_id = e.event_id), '[]') AS jobs
+FROM published_events e
+WHERE (%(name)s::text IS NULL OR e.name = %(name)s::text)
+  AND (%(before)s::bigint IS NULL OR e.event_id < %(before)s::bigint)
+  AND (%(event_id)s::bigint IS NULL OR e.event_id = %(event_id)s::bigint)
+ORDER BY e.event_id DESC
+LIMIT %(limit)s;

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,22 @@ class Submitted:
     # Fields in which this request differs from the one that first used its idempotency key: the
     # key then belongs to another request, and this one must be refused, not answered with that job.
     differs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a job came from. Only dymunim's own paths say it (the saved-worker route, a schedule's fire,
+    an event's fan-out, a parent's outcome), never a client's word, so a job is never attributed to a
+    worker, schedule, event or parent that did not start it."""
+
+    worker_id: str | None = None
+    worker_version: int | None = None
+    schedule_id: str | None = None
+    event_id: int | None = None
+    parent_job_id: int | None = None
+
+
+NO_ORIGIN = Origin()
 
 
 # What identifies a request for idempotency. trace_id is left out: a client retrying the same
@@ -99,23 +116,26 @@ def _run_at(spec: JobSpec, now: datetime) -> datetime | None:
 
 
 async def submit(pool: DictPool, specs: list[JobSpec], settings: Settings,
-                 worker_id: str | None = None) -> list[Submitted]:
+                 origin: Origin | Sequence[Origin] = NO_ORIGIN) -> list[Submitted]:
     """submit_jobs on a connection of the pool."""
     async with pool.connection() as conn:
-        return await submit_jobs(conn, specs, settings, worker_id)
+        return await submit_jobs(conn, specs, settings, origin)
 
 
 async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings,
-                      worker_id: str | None = None) -> list[Submitted]:
-    """Create jobs in one transaction; a key seen before returns that job and creates nothing.
-    `worker_id`: the saved worker these jobs run (the saved-worker route's, never a client's word).
+                      origin: Origin | Sequence[Origin] = NO_ORIGIN) -> list[Submitted]:
+    """Create jobs in one transaction (a savepoint if the caller's is open); a key seen before returns
+    that job and creates nothing. `origin`: where the jobs came from, one for all or one per spec.
 
     A key first used with a different request comes back with `differs` naming the fields: the
     caller must refuse it. Raises SubmitError (nothing written) when a spec breaks a limit.
     """
     for spec in specs:
         check_limits(spec, settings)
-    prints = {i: fingerprint(s, worker_id) for i, s in enumerate(specs) if s.idempotency_key}
+    origins = [origin] * len(specs) if isinstance(origin, Origin) else list(origin)
+    if len(origins) != len(specs):
+        raise ValueError(f"{len(origins)} origins for {len(specs)} jobs")
+    prints = {i: fingerprint(s, origins[i].worker_id) for i, s in enumerate(specs) if s.idempotency_key}
     # Two concurrent submits with one key: the loser's insert hits the unique index, its whole
     # transaction (message included) rolls back, and the next pass finds the winner's job. Keys are
     # inserted in sorted order per statement, but a batch with several start times inserts in several
@@ -123,7 +143,7 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings,
     for attempt in range(SUBMIT_ATTEMPTS):
         try:
             async with conn.transaction():
-                return await _submit_once(conn, specs, settings, prints, worker_id)
+                return await _submit_once(conn, specs, settings, prints, origins)
         except (errors.UniqueViolation, errors.DeadlockDetected):
             if attempt + 1 < SUBMIT_ATTEMPTS:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
@@ -135,7 +155,7 @@ async def submit_jobs(conn: DictConn, specs: list[JobSpec], settings: Settings,
 
 async def _submit_once(
     conn: DictConn, specs: list[JobSpec], settings: Settings, prints: dict[int, dict[str, str]],
-    worker_id: str | None,
+    origins: list[Origin],
 ) -> list[Submitted]:
     keys = [s.idempotency_key for s in specs if s.idempotency_key]
     existing = await store_jobs.find_keyed(conn, keys) if keys else {}
@@ -166,7 +186,7 @@ async def _submit_once(
         for i, spec in fresh:
             groups.setdefault(_run_at(spec, now), []).append((i, spec))
         for run_at, group in groups.items():
-            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, settings, prints, worker_id), run_at)
+            ids = await store_jobs.insert(conn, _new_jobs(group, hashes, settings, prints, origins), run_at)
             for (i, _), job_id in zip(group, ids, strict=True):
                 out[i] = Submitted(job_id, created=True)
 
@@ -182,12 +202,14 @@ async def _submit_once(
 
 def _new_jobs(
     group: list[tuple[int, JobSpec]], hashes: dict[str, str], settings: Settings,
-    prints: dict[int, dict[str, str]], worker_id: str | None,
+    prints: dict[int, dict[str, str]], origins: list[Origin],
 ) -> list[NewJob]:
     return [
-        NewJob(payload=s.payload, code_hash=hashes[s.code], language=s.language, worker_id=worker_id,
+        NewJob(payload=s.payload, code_hash=hashes[s.code], language=s.language, worker_id=origins[i].worker_id,
                cache_id=s.cache_id, max_attempts=s.max_attempts or settings.default_max_attempts,
                timeout_ms=s.timeout_ms or settings.default_timeout_ms, retry_on_error=s.retry_on_error,
-               idempotency_key=s.idempotency_key, trace_id=s.trace_id, request_fingerprint=prints.get(i))
+               idempotency_key=s.idempotency_key, trace_id=s.trace_id, request_fingerprint=prints.get(i),
+               worker_version=origins[i].worker_version, schedule_id=origins[i].schedule_id,
+               event_id=origins[i].event_id, parent_job_id=origins[i].parent_job_id)
         for i, s in group
     ]

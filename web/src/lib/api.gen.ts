@@ -56,6 +56,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish events in the seed's dispatch format */
+        post: operations["dispatch_events"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -65,6 +82,57 @@ export interface paths {
         };
         /** Live job events (Server-Sent Events) */
         get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish an event: one job per subscribed worker, in one transaction */
+        post: operations["publish_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published events, newest first, with their jobs */
+        get: operations["list_published"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/published/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One published event */
+        get: operations["get_published"];
         put?: never;
         post?: never;
         delete?: never;
@@ -227,6 +295,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedules by name, each with its next fire times */
+        get: operations["list_schedules"];
+        put?: never;
+        /** Create a schedule */
+        post: operations["create_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next fire times of a cron expression in a zone */
+        get: operations["preview_schedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A schedule with its upcoming and recent fires */
+        get: operations["get_schedule"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule (its jobs stay) */
+        delete: operations["delete_schedule"];
+        options?: never;
+        head?: never;
+        /** Change some of a schedule's fields */
+        patch: operations["update_schedule"];
+        trace?: never;
+    };
+    "/api/schedules/{schedule_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop firing (at once) until resumed */
+        post: operations["pause_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schedules/{schedule_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fire again from the next tick (ticks passed while paused are not fired) */
+        post: operations["resume_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which workers which events start */
+        get: operations["list_subscriptions"];
+        put?: never;
+        /** Run a worker for every event matching a pattern */
+        post: operations["create_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subscription */
+        delete: operations["delete_subscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workers": {
         parameters: {
             query?: never;
@@ -234,10 +425,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Saved workers, newest first */
+        /** Saved workers, last changed first, with last run and failure rate */
         get: operations["list_workers"];
         put?: never;
-        /** Save code as a named worker */
+        /** Save code as a named worker (version 1) */
         post: operations["create_worker"];
         delete?: never;
         options?: never;
@@ -252,7 +443,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A saved worker and its recent jobs */
+        /** A saved worker: versions, recent jobs, schedules and subscriptions */
         get: operations["get_worker"];
         put?: never;
         post?: never;
@@ -273,6 +464,40 @@ export interface paths {
         put?: never;
         /** Run a saved worker with a payload */
         post: operations["run_worker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workers/{worker_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Save new code as the worker's next version (jobs already created keep theirs) */
+        post: operations["save_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workers/{worker_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version's code */
+        get: operations["get_worker_version"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -368,6 +593,55 @@ export interface components {
             /** Warm P50 Ms */
             warm_p50_ms: number | null;
         };
+        /** Deleted */
+        Deleted: {
+            /** Deleted */
+            deleted: boolean;
+            /** Schedule Id */
+            schedule_id: string;
+        };
+        /** DispatchError */
+        DispatchError: {
+            /** Error */
+            error: string;
+            /** Id */
+            id: string | null;
+            /** Index */
+            index: number;
+        };
+        /** DispatchIn */
+        DispatchIn: {
+            /**
+             * Events
+             * @description Up to 1000 items: {id, idempotencyKey, traceId, delayMs, event: {name, data}}}
+             */
+            events: unknown[];
+        };
+        /** DispatchOut */
+        DispatchOut: {
+            /** Errors */
+            errors: components["schemas"]["DispatchError"][];
+            /**
+             * Ids
+             * @description The event id per item, null where the item was refused
+             */
+            ids: (number | null)[];
+        };
+        /** EventJob */
+        EventJob: {
+            /** Job Id */
+            job_id: number;
+            status: components["schemas"]["JobStatus"];
+            /** Worker Id */
+            worker_id: string | null;
+        };
+        /** EventPage */
+        EventPage: {
+            /** Events */
+            events: components["schemas"]["PublishedEvent"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Failing */
         Failing: {
             /** Cache Id */
@@ -425,6 +699,11 @@ export interface components {
             /** Duration Ms */
             duration_ms: number | null;
             error: components["schemas"]["JobError"] | null;
+            /**
+             * Event Id
+             * @description The published event that started it
+             */
+            event_id: number | null;
             /** Events */
             events: components["schemas"]["JobEvent"][] | null;
             /** Execution Logs */
@@ -445,12 +724,22 @@ export interface components {
             max_attempts: number;
             /** Msg Id */
             msg_id: number | null;
+            /**
+             * Parent Job Id
+             * @description The job whose success started it (a chain)
+             */
+            parent_job_id: number | null;
             payload: components["schemas"]["JsonValue"];
             result: components["schemas"]["JsonValue"];
             /** Retry On Error */
             retry_on_error: boolean;
             /** Run At */
             run_at: string | null;
+            /**
+             * Schedule Id
+             * @description The schedule whose fire started it
+             */
+            schedule_id: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
@@ -465,6 +754,11 @@ export interface components {
             updated_at: string;
             /** Worker Id */
             worker_id: string | null;
+            /**
+             * Worker Version
+             * @description The saved worker's version it ran
+             */
+            worker_version: number | null;
         };
         /**
          * JobAttempt
@@ -605,6 +899,11 @@ export interface components {
             /** Duration Ms */
             duration_ms: number | null;
             error: components["schemas"]["JobError"] | null;
+            /**
+             * Event Id
+             * @description The published event that started it
+             */
+            event_id: number | null;
             /** Finished At */
             finished_at: string | null;
             /** Idempotency Key */
@@ -616,6 +915,11 @@ export interface components {
             /** Max Attempts */
             max_attempts: number;
             /**
+             * Parent Job Id
+             * @description The job whose success started it (a chain)
+             */
+            parent_job_id: number | null;
+            /**
              * Result Preview
              * @description The result as JSON text, cut to 200 characters
              */
@@ -624,6 +928,11 @@ export interface components {
             retry_on_error: boolean;
             /** Run At */
             run_at: string | null;
+            /**
+             * Schedule Id
+             * @description The schedule whose fire started it
+             */
+            schedule_id: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
@@ -638,6 +947,11 @@ export interface components {
             updated_at: string;
             /** Worker Id */
             worker_id: string | null;
+            /**
+             * Worker Version
+             * @description The saved worker's version it ran
+             */
+            worker_version: number | null;
         };
         JsonValue: unknown;
         /**
@@ -721,6 +1035,18 @@ export interface components {
             /** P99 */
             p99: number | null;
         };
+        /** Preview */
+        Preview: {
+            /** Cron */
+            cron: string;
+            /**
+             * Times
+             * @description The next fire times, in the zone
+             */
+            times: string[];
+            /** Timezone */
+            timezone: string;
+        };
         /**
          * Problem
          * @description Every error answer (RFC 9457 problem details, application/problem+json).
@@ -742,6 +1068,11 @@ export interface components {
              */
             errors?: components["schemas"]["FieldError"][] | null;
             /**
+             * Event Id
+             * @description A reused event idempotency key: the event it belongs to
+             */
+            event_id?: number | null;
+            /**
              * Job Id
              * @description A reused idempotency key: the job it belongs to
              */
@@ -758,6 +1089,76 @@ export interface components {
              * @default about:blank
              */
             type?: string;
+        };
+        /** PublishIn */
+        PublishIn: {
+            data?: components["schemas"]["JsonValue"];
+            /**
+             * Delay Ms
+             * @description Start the jobs this much later
+             */
+            delay_ms?: number | null;
+            /**
+             * Idempotency Key
+             * @description A repeat with the same key starts nothing more
+             */
+            idempotency_key?: string | null;
+            /**
+             * Name
+             * @example order.paid
+             */
+            name: string;
+            /**
+             * Trace Id
+             * @description Carried by every job it starts
+             */
+            trace_id?: string | null;
+        };
+        /** PublishOut */
+        PublishOut: {
+            /**
+             * Created
+             * @description false: the idempotency key returned the event published first
+             */
+            created: boolean;
+            /** Event Id */
+            event_id: number;
+            /**
+             * Job Ids
+             * @description One job per subscribed worker
+             */
+            job_ids: number[];
+        };
+        /**
+         * PublishedEvent
+         * @description A named event and the jobs it started (one per subscriber at the time of the publish).
+         */
+        PublishedEvent: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            data: components["schemas"]["JsonValue"];
+            /** Event Id */
+            event_id: number;
+            /** External Id */
+            external_id: string | null;
+            /** Idempotency Key */
+            idempotency_key: string | null;
+            /**
+             * Jobs
+             * @description The fan-out: one job per matching subscription
+             */
+            jobs: components["schemas"]["EventJob"][];
+            /** Name */
+            name: string;
+            /** Run At */
+            run_at: string | null;
+            /** Source Job Id */
+            source_job_id: number | null;
+            /** Trace Id */
+            trace_id: string | null;
         };
         /** Purged */
         Purged: {
@@ -820,7 +1221,7 @@ export interface components {
         };
         /**
          * SavedWorker
-         * @description Code saved under a name, run again with new input.
+         * @description Code saved under a name, run again with new input. `version` is the one new jobs run.
          */
         SavedWorker: {
             /** Cache Id */
@@ -834,11 +1235,6 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /**
-             * Jobs
-             * @description How many jobs ran this worker (lists only)
-             */
-            jobs: number | null;
             /** Language */
             language: string;
             /** Name */
@@ -848,8 +1244,269 @@ export interface components {
              * @description Newest jobs (one worker only)
              */
             recent_jobs: components["schemas"]["JobSummary"][] | null;
+            /**
+             * Schedules
+             * @description Schedules that run it (one worker only)
+             */
+            schedules: components["schemas"]["Schedule"][] | null;
+            /**
+             * Subscriptions
+             * @description Events it is subscribed to
+             */
+            subscriptions: components["schemas"]["Subscription"][] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Versions
+             * @description Every version, newest first (one only)
+             */
+            versions: components["schemas"]["WorkerVersion"][] | null;
             /** Worker Id */
             worker_id: string;
+        };
+        /**
+         * Schedule
+         * @description Work on a clock: a cron expression in a time zone, firing a saved worker or code of its own.
+         */
+        Schedule: {
+            /** Cache Id */
+            cache_id: string | null;
+            /** Catch Up Limit */
+            catch_up_limit: number;
+            /**
+             * Code
+             * @description Inline code (one schedule only)
+             */
+            code: string | null;
+            /** Code Hash */
+            code_hash: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cron */
+            cron: string;
+            /** Language */
+            language: string;
+            /** Last Fire At */
+            last_fire_at: string | null;
+            /** Max Attempts */
+            max_attempts: number | null;
+            /**
+             * Misfire
+             * @enum {string}
+             */
+            misfire: "skip" | "catch_up";
+            /** Name */
+            name: string;
+            /**
+             * Next Fire At
+             * Format: date-time
+             */
+            next_fire_at: string;
+            /** Paused */
+            paused: boolean;
+            payload: components["schemas"]["JsonValue"];
+            /**
+             * Recent Fires
+             * @description Newest fires (one schedule only)
+             */
+            recent_fires: components["schemas"]["ScheduleFire"][] | null;
+            /** Retry On Error */
+            retry_on_error: boolean;
+            /** Schedule Id */
+            schedule_id: string;
+            /** Timeout Ms */
+            timeout_ms: number | null;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Upcoming
+             * @description The next fire times (unless paused)
+             */
+            upcoming: string[] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Worker Id */
+            worker_id: string | null;
+        };
+        /** ScheduleFire */
+        ScheduleFire: {
+            /**
+             * Fire Time
+             * Format: date-time
+             */
+            fire_time: string;
+            /**
+             * Fired At
+             * Format: date-time
+             */
+            fired_at: string;
+            /** Job Id */
+            job_id: number | null;
+            status: components["schemas"]["JobStatus"] | null;
+        };
+        /** ScheduleIn */
+        ScheduleIn: {
+            /** Cache Id */
+            cache_id?: string | null;
+            /**
+             * Catch Up Limit
+             * @default 10
+             */
+            catch_up_limit?: number;
+            /**
+             * Code
+             * @description Code of the schedule's own (or worker_id)
+             */
+            code?: string | null;
+            /**
+             * Cron
+             * @description 5 fields (minute hour day month weekday), 6 with seconds first, or an alias such as @hourly
+             * @example *\/10 * * * * *
+             * @example 0 9 * * mon-fri
+             */
+            cron: string;
+            /**
+             * Language
+             * @default javascript
+             * @constant
+             */
+            language?: "javascript";
+            /** Max Attempts */
+            max_attempts?: number | null;
+            /**
+             * Misfire
+             * @description Ticks missed while no dispatcher ran: skip them, or catch up the newest catch_up_limit
+             * @default skip
+             * @enum {string}
+             */
+            misfire?: "skip" | "catch_up";
+            /** Name */
+            name: string;
+            /**
+             * Paused
+             * @default false
+             */
+            paused?: boolean;
+            payload?: components["schemas"]["JsonValue"];
+            /**
+             * Retry On Error
+             * @default false
+             */
+            retry_on_error?: boolean;
+            /** Timeout Ms */
+            timeout_ms?: number | null;
+            /**
+             * Timezone
+             * @description IANA zone the cron expression is read in
+             * @default UTC
+             */
+            timezone?: string;
+            /**
+             * Worker Id
+             * @description A saved worker to run (or code)
+             */
+            worker_id?: string | null;
+        };
+        /**
+         * SchedulePatch
+         * @description The fields to change; the others keep their values. worker_id replaces code and the other way round.
+         */
+        SchedulePatch: {
+            /** Cache Id */
+            cache_id?: string | null;
+            /** Catch Up Limit */
+            catch_up_limit?: number | null;
+            /** Code */
+            code?: string | null;
+            /** Cron */
+            cron?: string | null;
+            /** Language */
+            language?: "javascript" | null;
+            /** Max Attempts */
+            max_attempts?: number | null;
+            /** Misfire */
+            misfire?: ("skip" | "catch_up") | null;
+            /** Name */
+            name?: string | null;
+            payload?: components["schemas"]["JsonValue"];
+            /** Retry On Error */
+            retry_on_error?: boolean | null;
+            /** Timeout Ms */
+            timeout_ms?: number | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Worker Id */
+            worker_id?: string | null;
+        };
+        /** Schedules */
+        Schedules: {
+            /** Schedules */
+            schedules: components["schemas"]["Schedule"][];
+        };
+        /**
+         * Subscription
+         * @description Events named `pattern` (or starting with it, if it ends in `*`) start a job of the worker.
+         */
+        Subscription: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Pattern */
+            pattern: string;
+            /** Subscription Id */
+            subscription_id: string;
+            /** Worker Id */
+            worker_id: string;
+            /** Worker Name */
+            worker_name: string | null;
+        };
+        /** SubscriptionIn */
+        SubscriptionIn: {
+            /**
+             * Pattern
+             * @description An event name, or a prefix ending in `*` (`order.*`; `*` alone: every event)
+             */
+            pattern: string;
+            /** Worker Id */
+            worker_id: string;
+        };
+        /** Subscriptions */
+        Subscriptions: {
+            /** Subscriptions */
+            subscriptions: components["schemas"]["Subscription"][];
+        };
+        /** Unsubscribed */
+        Unsubscribed: {
+            /** Deleted */
+            deleted: boolean;
+            /** Subscription Id */
+            subscription_id: string;
+        };
+        /** VersionIn */
+        VersionIn: {
+            /** Cache Id */
+            cache_id?: string | null;
+            /** Code */
+            code: string;
+            /**
+             * Language
+             * @default javascript
+             * @constant
+             */
+            language?: "javascript";
         };
         /** WorkerIn */
         WorkerIn: {
@@ -866,10 +1523,77 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * WorkerSummary
+         * @description A saved worker as the list shows it: no code; its last run and how its newest runs went.
+         */
+        WorkerSummary: {
+            /** Cache Id */
+            cache_id: string | null;
+            /** Code Hash */
+            code_hash: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Failure Rate
+             * @description recent_failed / recent_finished; null before any finished
+             */
+            failure_rate: number | null;
+            /** Language */
+            language: string;
+            /** Last Run At */
+            last_run_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Recent Failed
+             * @description Failed or dead runs among its newest 100 jobs
+             */
+            recent_failed: number;
+            /**
+             * Recent Finished
+             * @description Finished runs among its newest 100 jobs
+             */
+            recent_finished: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /** Worker Id */
+            worker_id: string;
+        };
+        /**
+         * WorkerVersion
+         * @description One immutable version of a saved worker's code.
+         */
+        WorkerVersion: {
+            /** Cache Id */
+            cache_id: string | null;
+            /**
+             * Code
+             * @description The code (one version only)
+             */
+            code: string | null;
+            /** Code Hash */
+            code_hash: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Version */
+            version: number;
+        };
         /** Workers */
         Workers: {
             /** Workers */
-            workers: components["schemas"]["SavedWorker"][];
+            workers: components["schemas"]["WorkerSummary"][];
         };
     };
     responses: never;
@@ -1002,6 +1726,39 @@ export interface operations {
             };
         };
     };
+    dispatch_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchOut"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     events: {
         parameters: {
             query?: {
@@ -1022,6 +1779,113 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": components["schemas"]["LiveEvent"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publish_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishIn"];
+            };
+        };
+        responses: {
+            /** @description A repeat of an idempotency key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishOut"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_published: {
+        parameters: {
+            query?: {
+                name?: string | null;
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_published: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedEvent"];
                 };
             };
             /** @description An error (application/problem+json) */
@@ -1070,7 +1934,12 @@ export interface operations {
                 status?: components["schemas"]["JobStatus"] | null;
                 cache_id?: string | null;
                 worker_id?: string | null;
+                /** @description A whole chain: every job sharing the trace id */
                 trace_id?: string | null;
+                schedule_id?: string | null;
+                event_id?: number | null;
+                /** @description The children of a job */
+                parent_job_id?: number | null;
                 created_after?: string | null;
                 created_before?: string | null;
                 /** @description Text in the error name or message */
@@ -1372,9 +2241,363 @@ export interface operations {
             };
         };
     };
+    list_schedules: {
+        parameters: {
+            query?: {
+                worker_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedules"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_schedule: {
+        parameters: {
+            query: {
+                cron: string;
+                timezone?: string;
+                n?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deleted"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_subscriptions: {
+        parameters: {
+            query?: {
+                worker_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscriptions"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unsubscribed"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_workers: {
         parameters: {
             query?: {
+                /** @description Text in the name */
+                q?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -1504,6 +2727,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    save_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedWorker"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_worker_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerVersion"];
                 };
             };
             /** @description An error (application/problem+json) */

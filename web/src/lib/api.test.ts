@@ -79,6 +79,39 @@ describe("the client", () => {
     expect(seen[1].url).toBe("http://dymunim.test/api/jobs/7/retry");
   });
 
+  it("passes the chain filters of a job list", async () => {
+    const { seen, api } = fakeFetch(() => json({ jobs: [], next_cursor: null }));
+    await api.listJobs({ worker_id: "w-1", trace_id: "t 1", parent_job_id: 7, event_id: undefined, schedule_id: "" });
+    expect(seen[0].url).toBe("http://dymunim.test/api/jobs?worker_id=w-1&trace_id=t+1&parent_job_id=7");
+  });
+
+  it("reaches the trigger routes: versions, runs, schedules, previews, events, subscriptions", async () => {
+    const { seen, api } = fakeFetch(() => json({}));
+    await api.listWorkers({ q: "sum", limit: 5 });
+    await api.saveWorkerVersion("w/1", "return 2");
+    await api.getWorkerVersion("w1", 3);
+    await api.runWorker("w1", { payload: { a: 1 } }, 30);
+    await api.previewSchedule("*/5 * * * *", "Europe/Berlin");
+    await api.pauseSchedule("s1");
+    await api.listPublished({ name: "order.paid", limit: 30, cursor: null });
+    await api.subscribe("w1", "order.*");
+    await api.unsubscribe("sub1");
+    expect(seen.map((r) => `${r.method} ${r.url.replace("http://dymunim.test", "")}`)).toEqual([
+      "GET /api/workers?q=sum&limit=5",
+      "POST /api/workers/w%2F1/versions",
+      "GET /api/workers/w1/versions/3",
+      "POST /api/workers/w1/run?wait=30",
+      "GET /api/schedules/preview?cron=*%2F5+*+*+*+*&timezone=Europe%2FBerlin&n=5",
+      "POST /api/schedules/s1/pause",
+      "GET /api/events/published?name=order.paid&limit=30",
+      "POST /api/subscriptions",
+      "DELETE /api/subscriptions/sub1",
+    ]);
+    expect(await seen[1].json()).toEqual({ code: "return 2" });
+    expect(await seen[3].json()).toEqual({ payload: { a: 1 } });
+    expect(await seen[7].json()).toEqual({ worker_id: "w1", pattern: "order.*" });
+  });
+
   it("throws the problem's detail as an ApiError", async () => {
     const { api } = fakeFetch(() => problem(409, "Conflict", "job 3 is running; cancel it first"));
     const err = await api.retryJob(3).catch((e: unknown) => e);

@@ -8,6 +8,7 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./api.gen";
 import { getToken, requireSignIn } from "./auth";
 import type {
+  EventPage,
   Health,
   Job,
   JobId,
@@ -15,11 +16,21 @@ import type {
   JobStatus,
   JobSubmit,
   Metrics,
+  PublishIn,
+  PublishOut,
   QueueInfo,
   Problem,
   QueueMessage,
   SavedWorker,
   SavedWorkerIn,
+  Schedule,
+  ScheduleIn,
+  SchedulePatch,
+  SchedulePreview,
+  Subscription,
+  WorkerRun,
+  WorkerSummary,
+  WorkerVersion,
 } from "./types";
 
 export class ApiError extends Error {
@@ -121,6 +132,14 @@ export interface JobFilters {
   status?: JobStatus;
   cache_id?: string;
   q?: string;
+  /** A saved worker's runs. */
+  worker_id?: string;
+  /** A whole chain: every job sharing the trace id. */
+  trace_id?: string;
+  schedule_id?: string;
+  event_id?: number;
+  /** The children of a job. */
+  parent_job_id?: JobId;
 }
 
 export function createApi(client = createApiClient()) {
@@ -162,8 +181,62 @@ export function createApi(client = createApiClient()) {
     replayAllDeadLetters: () => unwrap(client.POST("/api/dead-letters/replay-all")),
     purgeDeadLetters: () =>
       unwrap(client.DELETE("/api/dead-letters", { params: { query: { confirm: true } } })),
-    listWorkers: (): Promise<{ workers: SavedWorker[] }> => unwrap(client.GET("/api/workers")),
+    listWorkers: (
+      f: { q?: string; limit?: number } = {},
+      signal?: AbortSignal,
+    ): Promise<{ workers: WorkerSummary[] }> => unwrap(client.GET("/api/workers", { params: { query: f }, signal })),
     saveWorker: (body: SavedWorkerIn): Promise<SavedWorker> => unwrap(client.POST("/api/workers", { body })),
+    getWorker: (id: string, signal?: AbortSignal): Promise<SavedWorker> =>
+      unwrap(client.GET("/api/workers/{worker_id}", { params: { path: { worker_id: id } }, signal })),
+    /** Saves code as the worker's next version; the same code as the current one keeps its number. */
+    saveWorkerVersion: (id: string, code: string): Promise<SavedWorker> =>
+      unwrap(client.POST("/api/workers/{worker_id}/versions", { params: { path: { worker_id: id } }, body: { code } })),
+    getWorkerVersion: (id: string, version: number, signal?: AbortSignal): Promise<WorkerVersion> =>
+      unwrap(
+        client.GET("/api/workers/{worker_id}/versions/{version}", {
+          params: { path: { worker_id: id, version } },
+          signal,
+        }),
+      ),
+    runWorker: (id: string, body: WorkerRun, wait?: number): Promise<Job> =>
+      unwrap(
+        client.POST("/api/workers/{worker_id}/run", { params: { path: { worker_id: id }, query: { wait } }, body }),
+      ),
+
+    listSchedules: (f: { worker_id?: string } = {}, signal?: AbortSignal): Promise<{ schedules: Schedule[] }> =>
+      unwrap(client.GET("/api/schedules", { params: { query: f }, signal })),
+    getSchedule: (id: string, signal?: AbortSignal): Promise<Schedule> =>
+      unwrap(client.GET("/api/schedules/{schedule_id}", { params: { path: { schedule_id: id } }, signal })),
+    createSchedule: (body: ScheduleIn): Promise<Schedule> => unwrap(client.POST("/api/schedules", { body })),
+    updateSchedule: (id: string, body: SchedulePatch): Promise<Schedule> =>
+      unwrap(client.PATCH("/api/schedules/{schedule_id}", { params: { path: { schedule_id: id } }, body })),
+    deleteSchedule: (id: string) =>
+      unwrap(client.DELETE("/api/schedules/{schedule_id}", { params: { path: { schedule_id: id } } })),
+    pauseSchedule: (id: string): Promise<Schedule> =>
+      unwrap(client.POST("/api/schedules/{schedule_id}/pause", { params: { path: { schedule_id: id } } })),
+    resumeSchedule: (id: string): Promise<Schedule> =>
+      unwrap(client.POST("/api/schedules/{schedule_id}/resume", { params: { path: { schedule_id: id } } })),
+    /** The next `n` fire times of an expression in a zone; a 422 says what is wrong with either. */
+    previewSchedule: (cron: string, timezone: string, n = 5, signal?: AbortSignal): Promise<SchedulePreview> =>
+      unwrap(client.GET("/api/schedules/preview", { params: { query: { cron, timezone, n } }, signal })),
+
+    publishEvent: (body: PublishIn): Promise<PublishOut> => unwrap(client.POST("/api/events/publish", { body })),
+    listPublished: (
+      f: { name?: string; limit?: number; cursor?: string | null },
+      signal?: AbortSignal,
+    ): Promise<EventPage> => unwrap(client.GET("/api/events/published", { params: { query: f }, signal })),
+    getPublished: (id: number, signal?: AbortSignal) =>
+      unwrap(client.GET("/api/events/published/{event_id}", { params: { path: { event_id: id } }, signal })),
+
+    listSubscriptions: (
+      f: { worker_id?: string } = {},
+      signal?: AbortSignal,
+    ): Promise<{ subscriptions: Subscription[] }> =>
+      unwrap(client.GET("/api/subscriptions", { params: { query: f }, signal })),
+    subscribe: (workerId: string, pattern: string): Promise<Subscription> =>
+      unwrap(client.POST("/api/subscriptions", { body: { worker_id: workerId, pattern } })),
+    unsubscribe: (id: string) =>
+      unwrap(client.DELETE("/api/subscriptions/{subscription_id}", { params: { path: { subscription_id: id } } })),
   };
 }
 
@@ -174,10 +247,26 @@ export const keys = {
   jobs: ["jobs"] as const,
   jobList: (f: JobFilters) => ["jobs", "list", f] as const,
   job: (id: JobId) => ["jobs", "detail", id] as const,
+  /** The jobs a job started (a plain query, so not under "list", which holds paged lists only). */
+  jobChildren: (id: JobId) => ["jobs", "children", id] as const,
+  jobChildrenAll: ["jobs", "children"] as const,
   metrics: (range: number) => ["metrics", range] as const,
   metricsAll: ["metrics"] as const,
   health: ["health"] as const,
   queues: ["queues"] as const,
   deadLetters: ["dead-letters"] as const,
+  /** Every saved-worker query (lists and details) starts with this. */
   workers: ["workers"] as const,
+  workerList: (q: string | undefined) => ["workers", "list", q ?? ""] as const,
+  worker: (id: string) => ["workers", "detail", id] as const,
+  /** A version's code never changes: kept apart from `workers`, so live refreshes leave it alone. */
+  workerVersion: (id: string, version: number) => ["worker-version", id, version] as const,
+  schedules: ["schedules"] as const,
+  scheduleList: (workerId: string | undefined) => ["schedules", "list", workerId ?? ""] as const,
+  schedule: (id: string) => ["schedules", "detail", id] as const,
+  schedulePreview: (cron: string, timezone: string) => ["schedule-preview", cron, timezone] as const,
+  published: ["published"] as const,
+  publishedList: (name: string | undefined) => ["published", "list", name ?? ""] as const,
+  publishedEvent: (id: number) => ["published", "detail", id] as const,
+  subscriptions: ["subscriptions"] as const,
 };

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { formatAge, formatDuration, formatNumber, formatPercent, formatRelative, shortHash } from "./format";
+import {
+  formatAge,
+  formatDuration,
+  formatFailureRate,
+  formatInZone,
+  formatNumber,
+  formatPercent,
+  formatRelative,
+  formatZoned,
+  shortHash,
+} from "./format";
 
 describe("formatDuration", () => {
   it.each([
@@ -61,5 +71,51 @@ describe("numbers", () => {
     expect(formatPercent(0.975)).toBe("97.5%");
     expect(shortHash("abcdef0123456789", 6)).toBe("abcdef");
     expect(shortHash(null)).toBe("—");
+  });
+});
+
+describe("formatZoned", () => {
+  it("reads the wall clock of the zone the server wrote, whatever the browser's zone", () => {
+    expect(formatZoned("2026-11-26T09:00:00+02:00")).toEqual({
+      text: "Thu 2026-11-26 09:00:00",
+      short: "11-26 09:00:00",
+      offset: "+02:00",
+    });
+    expect(formatZoned("2026-11-29T23:30:05.250-0500")).toMatchObject({
+      text: "Sun 2026-11-29 23:30:05",
+      offset: "-05:00",
+    });
+    expect(formatZoned("2026-11-26T07:00:00Z")?.offset).toBe("UTC");
+    expect(formatZoned("2026-11-26T07:00:00+00:00")?.offset).toBe("UTC");
+    expect(formatZoned("2026-11-26T07:00")?.text).toBe("Thu 2026-11-26 07:00:00");
+  });
+  it("gives null for anything else", () => {
+    expect(formatZoned("yesterday")).toBeNull();
+    expect(formatZoned(null)).toBeNull();
+    expect(formatZoned("")).toBeNull();
+  });
+});
+
+describe("formatInZone", () => {
+  it("shows a UTC time as a zone's wall clock", () => {
+    expect(formatInZone("2026-11-26T08:42:30Z", "Asia/Kolkata")).toEqual({
+      text: "Thu 2026-11-26 14:12:30",
+      short: "11-26 14:12:30",
+      offset: "+05:30",
+    });
+    expect(formatInZone("2026-11-26T23:30:00Z", "America/New_York")?.text).toBe("Thu 2026-11-26 18:30:00");
+    expect(formatInZone("2026-11-26T23:30:00Z", "UTC")?.offset).toBe("UTC");
+  });
+  it("gives null for an unknown zone or no time", () => {
+    expect(formatInZone("2026-11-26T08:42:30Z", "Mars/Olympus")).toBeNull();
+    expect(formatInZone(null, "UTC")).toBeNull();
+  });
+});
+
+describe("formatFailureRate", () => {
+  it("says the rate and what it counts", () => {
+    expect(formatFailureRate(0.125, 1, 8)).toBe("12.5% · 1 of 8");
+    expect(formatFailureRate(0, 0, 3)).toBe("0% · 0 of 3");
+    expect(formatFailureRate(null, 0, 0)).toBe("no runs yet");
   });
 });

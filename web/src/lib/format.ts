@@ -82,3 +82,63 @@ export function formatPercent(r: number | null | undefined, digits = 1): string 
 export function shortHash(h: string | null | undefined, n = 10): string {
   return h ? h.slice(0, n) : "—";
 }
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A wall-clock time in some zone: "Thu 2026-11-26 09:00:00" (`text`) and "+02:00" or "UTC" (`offset`). */
+export interface ZonedText {
+  text: string;
+  /** "11-26 09:00:00": for lists of recent times. */
+  short: string;
+  offset: string;
+}
+
+function zoned(y: string, mo: string, d: string, h: string, mi: string, s: string, offset: string): ZonedText {
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))).getUTCDay();
+  const clock = `${h}:${mi}:${s}`;
+  return { text: `${WEEKDAYS[day]} ${y}-${mo}-${d} ${clock}`, short: `${mo}-${d} ${clock}`, offset };
+}
+
+/**
+ * A time the server wrote with its zone's offset ("2026-11-26T09:00:00+02:00"), read as that zone's wall
+ * clock, not the browser's. Null when the text is no such time.
+ */
+export function formatZoned(iso: string | null | undefined): ZonedText | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso ?? "");
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s = "00", off] = m;
+  const norm = off && off !== "Z" ? (off.includes(":") ? off : `${off.slice(0, 3)}:${off.slice(3)}`) : "Z";
+  return zoned(y, mo, d, h, mi, s, norm === "Z" || norm === "+00:00" || norm === "-00:00" ? "UTC" : norm);
+}
+
+/** Any time as the wall clock of an IANA zone (a UTC time of a schedule in its zone); null for an unknown zone. */
+export function formatInZone(v: string | null | undefined, timeZone: string): ZonedText | null {
+  const d = toDate(v);
+  if (!d) return null;
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "longOffset",
+    }).formatToParts(d);
+  } catch {
+    return null;
+  }
+  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? "";
+  const gmt = get("timeZoneName").replace(/^(GMT|UTC)/, "");
+  const offset = !gmt || gmt === "+00:00" || gmt === "-00:00" ? "UTC" : gmt;
+  return zoned(get("year"), get("month"), get("day"), get("hour"), get("minute"), get("second"), offset);
+}
+
+/** A failure rate with what it counts: "12.5% · 1 of 8" (null before any finished run). */
+export function formatFailureRate(rate: number | null | undefined, failed: number, finished: number): string {
+  if (rate == null || finished === 0) return "no runs yet";
+  return `${formatPercent(rate)} · ${failed} of ${finished}`;
+}

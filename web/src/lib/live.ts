@@ -63,8 +63,13 @@ function applyEvent(qc: QueryClient, ev: LiveEvent, refresh: (key: string) => vo
     // A job that finished needs its duration and result in the row; a new one needs the whole row.
     if (merged.refetch || ev.status !== "running") refresh(JSON.stringify(key));
   }
+  refresh(JSON.stringify(keys.jobChildrenAll));
   refresh(JSON.stringify(keys.metricsAll));
   refresh(JSON.stringify(["dashboard"]));
+  // Pages that show jobs beside other things: a worker's recent runs, an event's fan-out, a schedule's fires.
+  refresh(JSON.stringify(keys.workers));
+  refresh(JSON.stringify(keys.published));
+  refresh(JSON.stringify(keys.schedules));
   refresh(JSON.stringify(keys.queues));
   if (ev.status === "dead" || ev.from === "dead") refresh(JSON.stringify(keys.deadLetters));
 }

@@ -49,9 +49,37 @@ export type Metrics = Narrow<Schemas["Metrics"], { counts: Partial<Record<JobSta
 export type QueueInfo = Schemas["QueueInfo"];
 export type QueueMessage = Schemas["QueueMessage"];
 
+/** A saved worker with its versions, recent jobs, schedules and subscriptions (GET /api/workers/{id}). */
 export type SavedWorker = Schemas["SavedWorker"];
+/** A row of GET /api/workers: the current version, the last run and the recent failure rate. */
+export type WorkerSummary = Schemas["WorkerSummary"];
+/** One immutable version of a saved worker (its code only in GET /api/workers/{id}/versions/{n}). */
+export type WorkerVersion = Schemas["WorkerVersion"];
 /** The body of POST /api/workers. */
 export type SavedWorkerIn = Schemas["WorkerIn"];
+/** The body of POST /api/workers/{id}/run. */
+export type WorkerRun = Schemas["RunIn"];
+
+/** A cron schedule; `code` and `recent_fires` only in GET /api/schedules/{id}. */
+export type Schedule = Schemas["Schedule"];
+export type ScheduleFire = Schemas["ScheduleFire"];
+/** The body of POST /api/schedules. */
+export type ScheduleIn = Schemas["ScheduleIn"];
+export type SchedulePatch = Schemas["SchedulePatch"];
+/** GET /api/schedules/preview: the next fire times of an expression, with the zone's offset. */
+export type SchedulePreview = Schemas["Preview"];
+export type Misfire = ScheduleIn["misfire"];
+
+/** One event of GET /api/events/published, with the jobs it started. */
+export type PublishedEvent = Schemas["PublishedEvent"];
+export type EventJob = Schemas["EventJob"];
+export type EventPage = Schemas["EventPage"];
+/** The body of POST /api/events/publish. */
+export type PublishIn = Schemas["PublishIn"];
+export type PublishOut = Schemas["PublishOut"];
+
+/** A worker run for every event whose name matches `pattern`. */
+export type Subscription = Schemas["Subscription"];
 
 /** Every error answer (application/problem+json); `detail` is the sentence to show. */
 export type Problem = Schemas["Problem"];

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from dymunim.api import lookups
 from dymunim.api.deps import State
 from dymunim.api.idempotency import IdempotencyKey, answer, use_key
-from dymunim.api.params import REPEAT, Wait
+from dymunim.api.params import BIGINT_MAX, REPEAT, Wait
 from dymunim.domain import JobStatus
 from dymunim.notify.waits import wait_terminal
 from dymunim.store import jobs as store_jobs
@@ -54,7 +54,10 @@ async def list_jobs(
     status: JobStatus | None = None,
     cache_id: str | None = None,
     worker_id: str | None = None,
-    trace_id: str | None = None,
+    trace_id: Annotated[str | None, Query(description="A whole chain: every job sharing the trace id")] = None,
+    schedule_id: str | None = None,
+    event_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
+    parent_job_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX, description="The children of a job")] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the error name or message")] = None,
@@ -66,5 +69,6 @@ async def list_jobs(
     jobs = await store_jobs.summaries(state.pool, JobFilter(
         status=status, before=int(cursor) if cursor else None, cache_id=cache_id, worker_id=worker_id,
         trace_id=trace_id, created_after=created_after, created_before=created_before, text=q, limit=limit,
+        schedule_id=schedule_id, event_id=event_id, parent_job_id=parent_job_id,
     ))
     return JobPage(jobs=jobs, next_cursor=str(jobs[-1].job_id) if len(jobs) == limit else None)

@@ -8,6 +8,7 @@ import { ExecutorHealth } from "./components/executor-health";
 import { KpiCards } from "./components/kpi-cards";
 import { QueueDepth } from "./components/queue-depth";
 import { RecentJobs } from "./components/recent-jobs";
+import { UpcomingRuns } from "./components/upcoming-runs";
 
 export function Dashboard() {
   const metrics = useQuery({ queryKey: keys.metrics(60), queryFn: ({ signal }) => api.metrics(60, signal) });
@@ -31,6 +32,7 @@ export function Dashboard() {
             title="Recent jobs"
             queryKey={["dashboard", "recent"]}
             empty="No jobs yet — run one from New worker"
+            before={<UpcomingRuns />}
             action={
               <Link to="/jobs" className="inline-flex items-center gap-1 text-xs text-primary hover:underline">
                 All jobs <ArrowRightIcon className="size-3" />

@@ -16,6 +16,7 @@ import { canCancel, canRetry, isTerminal } from "@/lib/status";
 import type { Job } from "@/lib/types";
 import { JobSummary } from "./components/job-summary";
 import { Attempts } from "./components/attempts";
+import { Chain } from "./components/chain";
 import { Timeline } from "./components/timeline";
 
 const route = getRouteApi("/jobs/$jobId");
@@ -139,6 +140,7 @@ export function JobDetailPage() {
           </Card>
         </div>
         <div className="flex flex-col gap-6 self-start">
+          <Chain job={job} />
           <Card>
             <CardHeader>
               <CardTitle>Timeline</CardTitle>

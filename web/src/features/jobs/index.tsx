@@ -14,7 +14,16 @@ const PAGE = 50;
 
 export function JobsPage() {
   const search = route.useSearch();
-  const filters: JobFilters = { status: search.status, cache_id: search.cache_id, q: search.q };
+  const filters: JobFilters = {
+    status: search.status,
+    cache_id: search.cache_id,
+    q: search.q,
+    worker_id: search.worker_id,
+    trace_id: search.trace_id,
+    schedule_id: search.schedule_id,
+    event_id: search.event_id,
+    parent_job_id: search.parent_job_id,
+  };
   const q = useInfiniteQuery({
     queryKey: keys.jobList(filters),
     queryFn: ({ pageParam, signal }) => api.listJobs({ ...filters, limit: PAGE, cursor: pageParam }, signal),
@@ -22,13 +31,17 @@ export function JobsPage() {
     getNextPageParam: (last) => last.next_cursor,
   });
   const jobs = q.data?.pages.flatMap((p) => p.jobs) ?? [];
-  const filtered = !!(filters.status || filters.cache_id || filters.q);
+  const filtered = Object.values(filters).some((v) => v != null && v !== "");
 
   return (
     <>
       <PageHeader
         title="Jobs"
-        description="Every run, newest first. New jobs appear here as they are submitted."
+        description={
+          search.trace_id
+            ? "One chain: the jobs sharing a trace id, newest first (a job, the jobs it started, theirs…)."
+            : "Every run, newest first. New jobs appear here as they are submitted."
+        }
         actions={
           <Button asChild variant="outline">
             <Link to="/workers/new">

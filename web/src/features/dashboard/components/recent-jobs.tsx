@@ -18,6 +18,7 @@ export function RecentJobs({
   empty,
   limit = 8,
   action,
+  before,
 }: {
   title: string;
   status?: JobStatus;
@@ -25,6 +26,8 @@ export function RecentJobs({
   empty: string;
   limit?: number;
   action?: React.ReactNode;
+  /** Rows above the jobs (the dashboard's upcoming scheduled runs). */
+  before?: React.ReactNode;
 }) {
   const q = useQuery({
     queryKey: [...queryKey, limit],
@@ -37,6 +40,7 @@ export function RecentJobs({
         {action}
       </CardHeader>
       <div className="px-2 pb-2">
+        {before}
         {q.isPending ? (
           <div className="flex flex-col gap-2 p-3">
             {[0, 1, 2].map((i) => (

@@ -1,3 +1,4 @@
+import { Link } from "@tanstack/react-router";
 import type * as React from "react";
 import { RelativeTime } from "@/components/relative-time";
 import { Card } from "@/components/ui/card";
@@ -29,7 +30,20 @@ export function JobSummary({ job }: { job: Job }) {
           {job.cache_id ?? "—"}
         </Field>
         <Field label="Worker" mono>
-          {job.worker_id ?? "—"}
+          {job.worker_id ? (
+            <Link
+              to="/workers/$workerId"
+              params={{ workerId: job.worker_id }}
+              search={{ version: job.worker_version ?? undefined }}
+              className="text-primary hover:underline"
+              data-testid="job-worker"
+            >
+              {job.worker_id}
+              {job.worker_version != null && <span className="ml-1">v{job.worker_version}</span>}
+            </Link>
+          ) : (
+            "—"
+          )}
         </Field>
         <Field label="Created">
           <Tooltip content={formatDateTime(job.created_at)}>
@@ -57,7 +71,18 @@ export function JobSummary({ job }: { job: Job }) {
           {job.idempotency_key ?? "—"}
         </Field>
         <Field label="Trace id" mono>
-          <span title={job.trace_id ?? undefined}>{job.trace_id ? shortHash(job.trace_id, 16) : "—"}</span>
+          {job.trace_id ? (
+            <Link
+              to="/jobs"
+              search={{ trace_id: job.trace_id }}
+              title={`Every job of trace ${job.trace_id}`}
+              className="hover:underline"
+            >
+              {shortHash(job.trace_id, 16)}
+            </Link>
+          ) : (
+            "—"
+          )}
         </Field>
       </dl>
     </Card>

@@ -1,4 +1,5 @@
 import { Link } from "@tanstack/react-router";
+import { JobOrigin } from "@/components/job-origin";
 import { RelativeTime } from "@/components/relative-time";
 import { StatusBadge } from "@/components/status-badge";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
@@ -20,6 +21,7 @@ export function JobsTable({ jobs }: { jobs: JobSummary[] }) {
           <TableHead className="w-24">Job</TableHead>
           <TableHead>Status</TableHead>
           <TableHead>Cache / worker</TableHead>
+          <TableHead>Started by</TableHead>
           <TableHead className="text-right">Attempts</TableHead>
           <TableHead className="text-right">Duration</TableHead>
           <TableHead>Start</TableHead>
@@ -45,7 +47,23 @@ export function JobsTable({ jobs }: { jobs: JobSummary[] }) {
                 <StatusBadge status={j.status} />
               </TableCell>
               <TableCell className="max-w-44 truncate font-mono text-xs text-muted-foreground">
-                {j.worker_id ?? j.cache_id ?? "—"}
+                {j.worker_id ? (
+                  <Link
+                    to="/workers/$workerId"
+                    params={{ workerId: j.worker_id }}
+                    search={{ version: j.worker_version ?? undefined }}
+                    className="hover:text-foreground hover:underline"
+                    title={`Worker ${j.worker_id}${j.worker_version != null ? `, version ${j.worker_version}` : ""}`}
+                  >
+                    {j.worker_id}
+                    {j.worker_version != null && <span className="ml-1 text-foreground">v{j.worker_version}</span>}
+                  </Link>
+                ) : (
+                  (j.cache_id ?? "—")
+                )}
+              </TableCell>
+              <TableCell>
+                <JobOrigin job={j} />
               </TableCell>
               <TableCell className="text-right text-xs tabular-nums">
                 {j.attempts}

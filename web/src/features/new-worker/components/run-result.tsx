@@ -10,19 +10,31 @@ import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { formatDuration } from "@/lib/format";
 import { isTerminal } from "@/lib/status";
-import type { Job, JobSubmit } from "@/lib/types";
+import type { Job } from "@/lib/types";
 
-export function RunResult({ mutation }: { mutation: UseMutationResult<Job, Error, JobSubmit> }) {
+/** The outcome of a run started from a page (the editor's code, or a saved worker): whatever it was sent. */
+export function RunResult<V>({
+  mutation,
+  title = "Run",
+}: {
+  mutation: UseMutationResult<Job, Error, V>;
+  title?: string;
+}) {
   if (mutation.isIdle) return null;
   return (
     <Card className="mt-6" data-testid="run-result">
       <CardHeader className="flex-row flex-wrap items-center justify-between gap-2">
-        <CardTitle>Run</CardTitle>
+        <CardTitle>{title}</CardTitle>
         {mutation.data && (
           <div className="flex items-center gap-3 text-xs text-muted-foreground">
             <StatusBadge status={mutation.data.status} />
             <span>{formatDuration(mutation.data.duration_ms)}</span>
             {mutation.data.cold_start != null && <span>{mutation.data.cold_start ? "cold" : "warm"}</span>}
+            {mutation.data.worker_version != null && (
+              <span className="font-mono" data-testid="run-version">
+                v{mutation.data.worker_version}
+              </span>
+            )}
             <Link
               to="/jobs/$jobId"
               params={{ jobId: String(mutation.data.job_id) }}

@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
 import { CheckIcon, SaveIcon } from "lucide-react";
 import { useState } from "react";
 import { ErrorState } from "@/components/states";
@@ -45,7 +46,15 @@ export function SaveWorkerDialog({ code, cacheId }: { code: string; cacheId?: st
         {save.isSuccess ? (
           <p className="flex items-center gap-2 text-sm">
             <CheckIcon className="size-4 text-emerald-500" /> Saved as{" "}
-            <span className="font-mono">{save.data.worker_id}</span>
+            <Link
+              to="/workers/$workerId"
+              params={{ workerId: save.data.worker_id }}
+              search={{}}
+              className="font-mono text-primary hover:underline"
+            >
+              {save.data.worker_id}
+            </Link>
+            <span className="text-muted-foreground">v{save.data.version}</span>
           </p>
         ) : (
           <form
