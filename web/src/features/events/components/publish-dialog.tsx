@@ -58,7 +58,8 @@ export function PublishDialog() {
         <DialogHeader>
           <DialogTitle>Publish an event</DialogTitle>
           <DialogDescription>
-            Every worker subscribed to its name gets one job, with the data as payload.
+            Every worker subscribed to its name gets one job, whose payload is the event{" "}
+            <code className="font-mono">{"{name, data, …}"}</code>.
           </DialogDescription>
         </DialogHeader>
         {publish.isSuccess ? (

@@ -36,7 +36,8 @@ export function Subscriptions({ workerId, subscriptions }: { workerId: string; s
           <ZapIcon className="size-4 text-amber-500" /> Subscriptions
         </CardTitle>
         <CardDescription>
-          Each published event whose name matches starts one run, with the event's data as payload.
+          Each published event whose name matches starts one run; its payload is the event:{" "}
+          <code className="font-mono">{"{name, data, event_id, id, published_at}"}</code>.
         </CardDescription>
       </CardHeader>
       <CardContent className="flex flex-col gap-3">
