@@ -35,12 +35,14 @@ export function Chain({ job }: { job: Job }) {
     queryKey: keys.jobChildren(job.job_id),
     queryFn: ({ signal }) => api.listJobs({ parent_job_id: job.job_id, limit: 50 }, signal),
   });
-  const schedule = useQuery({
-    queryKey: keys.schedule(job.schedule_id ?? ""),
-    queryFn: ({ signal }) => api.getSchedule(job.schedule_id!, signal),
+  // Its name from the list, not GET /api/schedules/{id}: a deleted schedule's jobs keep its id, and a 404
+  // per page view would be noise in every console.
+  const schedules = useQuery({
+    queryKey: keys.scheduleList(undefined),
+    queryFn: ({ signal }) => api.listSchedules({}, signal),
     enabled: job.schedule_id != null,
-    retry: false,
   });
+  const schedule = { data: schedules.data?.schedules.find((s) => s.schedule_id === job.schedule_id) };
   const event = useQuery({
     queryKey: keys.publishedEvent(job.event_id ?? 0),
     queryFn: ({ signal }) => api.getPublished(job.event_id!, signal),
