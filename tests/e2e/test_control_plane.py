@@ -51,7 +51,8 @@ def test_saved_workers(stack: Stack) -> None:
         assert job["status"] == "succeeded" and job["result"] == 42 and job["worker_id"] == w["worker_id"]
         got = c.get(f"/api/workers/{w['worker_id']}").json()
         assert [j["job_id"] for j in got["recent_jobs"]] == [job["job_id"]]
-        assert any(x["worker_id"] == w["worker_id"] and x["jobs"] == 1 for x in c.get("/api/workers").json()["workers"])
+        assert any(x["worker_id"] == w["worker_id"] and x["recent_finished"] == 1 and x["failure_rate"] == 0
+                   for x in c.get("/api/workers").json()["workers"])
         assert c.get("/api/workers/w_nope").status_code == 404
         assert c.post("/api/workers/w_nope/run", json={}).status_code == 404
         assert c.post("/api/workers", json={"name": "x"}).status_code == 422
