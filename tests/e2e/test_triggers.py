@@ -175,12 +175,16 @@ def test_after_a_restart_skip_fires_no_missed_tick_and_catch_up_its_newest_few(
     gap = {sid: [r for r in rows if r["fire_time"] > last[sid]] for sid, rows in fired.items()}
     first_after = {sid: [r for r in rows if r["fire_time"] <= min(x["fired_at"] for x in rows)]
                    for sid, rows in gap.items()}
-    # The first pass after the restart: skip fired only what was within the grace; catch_up that and the
-    # two newest missed ticks. Nothing of the outage's older ticks fired.
-    assert first_after[skip] and all(r["fired_at"] - r["fire_time"] < timedelta(seconds=1.5) for r in first_after[skip])
-    assert len(first_after[catch]) == len(first_after[skip]) + 2, (first_after, last)
-    skipped_ticks = (min(r["fire_time"] for r in first_after[skip]) - last[skip]).total_seconds() - 1
-    assert skipped_ticks >= 4, "the outage's ticks were skipped, not fired late"
+    # The first pass after the restart: skip fired only the tick(s) within the 1 s grace; catch_up those and
+    # the two newest missed ticks before them. None of the outage's older ticks fired. (Judged by tick
+    # times, not by how late the insert ran: a restarting machine is busy.)
+    ticks = {sid: [r["fire_time"] for r in rows] for sid, rows in first_after.items()}
+    assert 1 <= len(ticks[skip]) <= 2, (ticks, last)
+    assert ticks[catch][2:] == ticks[skip] and len(ticks[catch]) == len(ticks[skip]) + 2, (ticks, last)
+    assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(ticks[catch])), ticks
+    # The outage (4 s and more) missed at least 3 ticks: skip fired none of them, catch_up only its limit.
+    assert (ticks[skip][0] - last[skip]).total_seconds() >= 4, (ticks, last)
+    assert (ticks[catch][0] - last[catch]).total_seconds() >= 2, (ticks, last)
 
 
 def test_a_publish_fans_out_to_three_subscribers_once_even_when_retried(trig: Stack) -> None:
