@@ -167,3 +167,48 @@ def test_a_child_that_cannot_start_fails_its_parent_and_nothing_is_created(fresh
     assert job["error"]["name"] == "ChainError" and "worker w_missing does not exist" in job["error"]["message"]
     assert "call 2" in job["error"]["message"]
     assert rows(fresh_dsn, "SELECT count(*) AS n FROM jobs_state WHERE parent_job_id IS NOT NULL")[0]["n"] == 0
+
+
+def test_a_key_the_job_chose_for_another_child_fails_the_job_saying_so(fresh_dsn: str) -> None:
+    migrate(fresh_dsn)
+
+    def enqueue(payload: object, key: str) -> dict[str, Any]:
+        return {"type": "enqueue", "worker_id": None, "code": "return payload", "payload": payload,
+                "delay_ms": None, "idempotency_key": key}
+
+    async def main() -> dict[str, int]:
+        pool = await open_pool(fresh_dsn, max_size=4)
+        try:
+            async with pool.connection() as conn:
+                (held,) = await submit_jobs(conn, [JobSpec(code="return payload", payload=1, idempotency_key="k-1")],
+                                            SETTINGS)
+            async with pool.connection() as conn, conn.transaction():
+                await publish(conn, SETTINGS, EventIn("order.paid", {"n": 1}, idempotency_key="e-1"))
+            cases = {
+                "repeat": [enqueue(1, "k-1")],  # the same request again: no new child, the parent succeeds
+                "other job": [enqueue(2, "k-1")],
+                "other event": [{"type": "publish", "name": "order.paid", "data": {"n": 2},
+                                 "idempotency_key": "e-1"}],
+                "twice": [enqueue(3, "k-2"), enqueue(4, "k-2")],
+            }
+            parents = {}
+            for name, effects in cases.items():
+                parent = await claimed(pool, JobSpec(code="return 1", max_attempts=1))
+                done = Finished(attempt(parent, max_attempts=1, retry_on_error=False), ok(1, effects))
+                await record(pool, [done], POLICY, SETTINGS)
+                parents[name] = parent.job_id
+            parents["held"] = held.job_id
+            return parents
+        finally:
+            await pool.close()
+
+    parents = asyncio.run(main())
+    by_id = {r["job_id"]: r for r in rows(fresh_dsn, "SELECT job_id, status, error FROM jobs_state")}
+    assert by_id[parents["repeat"]]["status"] == "succeeded"
+    for name, says in [("other job", f"already names job {parents['held']}, started with another payload"),
+                       ("other event", "already names event"), ("twice", "was already given to ctx.enqueue (call 1)")]:
+        job = by_id[parents[name]]
+        assert job["status"] == "failed" and job["error"]["name"] == "ChainError", (name, job)
+        assert says in job["error"]["message"], (name, job["error"]["message"])
+    assert rows(fresh_dsn, "SELECT count(*) AS n FROM jobs_state WHERE parent_job_id IS NOT NULL")[0]["n"] == 0
+    assert rows(fresh_dsn, "SELECT count(*) AS n FROM published_events")[0]["n"] == 1

@@ -105,6 +105,7 @@ def test_bad_effects_fail_the_job_with_a_chain_error_saying_why() -> None:
         "one of the two": [enqueue(worker_id="w_1")],
         "delay_ms": [enqueue(delay_ms=-1)],
         "NUL": [enqueue(payload="a\x00b")],
+        "lone surrogate": [enqueue(code="return '\ud800'")],
         "name": [{"type": "publish", "name": "", "data": None}],
         "neither enqueue nor publish": [{"type": "explode"}],
         "not a list": {"type": "publish"},

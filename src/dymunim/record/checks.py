@@ -83,8 +83,8 @@ def _effect(e: Any, fix: _Repairs) -> dict[str, Any]:
     key = _text(e, "idempotency_key")
     if e.get("type") == "enqueue":
         worker_id, code = _text(e, "worker_id"), e.get("code")
-        if code is not None and (not isinstance(code, str) or not code.strip() or "\x00" in code):
-            raise ValueError("ctx.enqueue: code must be non-blank text without NUL characters")
+        if code is not None and (not isinstance(code, str) or not code.strip() or _UNSTORABLE.search(code)):
+            raise ValueError("ctx.enqueue: code must be non-blank text without NUL or lone surrogate characters")
         if (worker_id is None) == (code is None):
             raise ValueError("ctx.enqueue needs worker_id or code, one of the two")
         delay = e.get("delay_ms")

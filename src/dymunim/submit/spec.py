@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dymunim.domain import Language, unstorable
 
@@ -63,3 +63,8 @@ class JobSpec(BaseModel):
         if v is not None and v.tzinfo is None:
             raise ValueError("run_at needs a time zone, e.g. 2026-01-01T12:00:00Z")
         return v
+
+
+def invalid(exc: ValidationError) -> str:
+    """What was wrong with a spec dymunim built itself (a fire, a child), field by field."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

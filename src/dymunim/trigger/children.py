@@ -14,9 +14,11 @@ from pydantic import ValidationError
 from dymunim.db.pool import DictConn
 from dymunim.execute.contract import Effect
 from dymunim.settings import Settings
+from dymunim.store import events as store_events
+from dymunim.store import jobs as store_jobs
 from dymunim.store import workers as store_workers
-from dymunim.submit.jobs import Origin, SubmitError, check_limits, submit_jobs
-from dymunim.submit.spec import JobSpec
+from dymunim.submit.jobs import Origin, SubmitError, check_limits, differing, fingerprint, submit_jobs
+from dymunim.submit.spec import JobSpec, invalid
 from dymunim.trigger.events import EventIn, publish
 
 
@@ -32,20 +34,20 @@ class Children:
     events: list[EventIn] = field(default_factory=list)
 
 
-def _why(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-    return str(exc)
-
-
 async def plan(conn: DictConn, settings: Settings, parent_job_id: int, trace_id: str | None,
                effects: Sequence[Effect]) -> Children:
     """Resolve and check every child before the parent's success is written. Raises ChainError."""
     trace = trace_id or uuid.uuid4().hex  # the chain's correlation id: the parent's when it has one
     out = Children(parent_job_id)
+    chosen: dict[str, str] = {}  # keys the job chose -> the call that chose it
     for i, e in enumerate(effects):
         key = e.get("idempotency_key") or f"chain:{parent_job_id}:{i}"
         call = f"{'ctx.enqueue' if e['type'] == 'enqueue' else 'ctx.publish'} (call {i + 1})"
+        if e.get("idempotency_key"):
+            if key in chosen:
+                raise ChainError(f"{call}: idempotency key {key!r} was already given to {chosen[key]}; one key "
+                                 "names one job or event")
+            chosen[key] = call
         if e["type"] == "publish":
             out.events.append(EventIn(name=e.get("name") or "", data=e.get("data"), idempotency_key=key,
                                       trace_id=trace, source_job_id=parent_job_id))
@@ -62,10 +64,31 @@ async def plan(conn: DictConn, settings: Settings, parent_job_id: int, trace_id:
                                            "idempotency_key": key, "trace_id": trace})
             check_limits(spec, settings)
         except (ValidationError, SubmitError) as exc:
-            raise ChainError(f"{call}: {_why(exc)}") from None
+            raise ChainError(f"{call}: {invalid(exc) if isinstance(exc, ValidationError) else exc}") from None
         out.specs.append(spec)
         out.origins.append(Origin(worker_id=e.get("worker_id"), worker_version=version, parent_job_id=parent_job_id))
+    if chosen:
+        await _check_chosen_keys(conn, out, chosen)
     return out
+
+
+async def _check_chosen_keys(conn: DictConn, c: Children, chosen: dict[str, str]) -> None:
+    """A key the job chose that already names a different job or event would start nothing, silently: the
+    job fails saying so instead. (The same request again is a repeat, and starts nothing, as a submit.)"""
+    keyed = await store_jobs.find_keyed(conn, [s.idempotency_key for s in c.specs if s.idempotency_key in chosen])
+    for spec, origin in zip(c.specs, c.origins, strict=True):
+        key = spec.idempotency_key or ""
+        held = keyed.get(key)
+        if held and (diff := differing(held.request_fingerprint, fingerprint(spec, origin.worker_id))):
+            raise ChainError(f"{chosen[key]}: idempotency key {key!r} already names job {held.job_id}, started "
+                             f"with another {', '.join(diff)}; choose another key")
+    for e in c.events:
+        key = e.idempotency_key or ""
+        if key not in chosen or (ev := await store_events.find_by_key(conn, key)) is None:
+            continue
+        if (ev.name, ev.data) != (e.name, e.data):
+            raise ChainError(f"{chosen[key]}: idempotency key {key!r} already names event {ev.event_id} "
+                             f"({ev.name!r}) with other name or data; choose another key")
 
 
 async def start(conn: DictConn, settings: Settings, c: Children) -> None:

@@ -24,7 +24,7 @@ from dymunim.store.jobs import NewCode
 from dymunim.store.models import Schedule
 from dymunim.store.schedules import DueSchedule, ScheduleRow
 from dymunim.submit.jobs import Origin, SubmitError, check_limits, code_hash, submit_jobs
-from dymunim.submit.spec import JobSpec
+from dymunim.submit.spec import JobSpec, invalid
 from dymunim.trigger import cron
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ async def _row(conn: DictConn, f: ScheduleFields, settings: Settings, next_fire_
     try:
         check_limits(_spec(code, f.payload, f), settings)
     except ValidationError as exc:
-        raise SubmitError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise SubmitError(invalid(exc)) from None
     h = None
     if f.worker_id is None:
         h = code_hash(code)
