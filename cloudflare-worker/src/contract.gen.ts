@@ -51,6 +51,80 @@ export interface Job {
    * How many jobs and events the code may start (ctx.enqueue, ctx.publish); one call more throws ChainError.
    */
   max_children?: number;
+  /**
+   * When the job was created (ISO 8601): a workflow's event.timestamp.
+   */
+  created_at?: string | null;
+  /**
+   * A workflow run's steps recorded so far, in the order it reached them; absent on its first call and for other jobs.
+   */
+  workflow?: WorkflowState | null;
+}
+
+export interface WorkflowState {
+  steps: StoredStep[];
+}
+
+/**
+ * A recorded step as a replay sees it: completed ones return their result without running; a failed one throws its error; a sleep or wait that is not over stops the call again.
+ */
+export interface StoredStep {
+  name: string;
+  kind: "do" | "sleep" | "wait";
+  status: "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "timed_out";
+  /**
+   * do: its result; wait: the event it received.
+   */
+  result?: unknown;
+  error?: JobError | null;
+  attempts?: number;
+  /**
+   * sleep: when it ends (epoch ms).
+   */
+  until_ms?: number | null;
+  event_type?: string | null;
+}
+
+/**
+ * What one call did at a step: a new step.do ran (ok with its result as JSON, or its error), or the run reached a sleep or a wait.
+ */
+export interface StepReport {
+  kind: "do" | "sleep" | "wait";
+  name: string;
+  /**
+   * do: the callback returned.
+   */
+  ok?: boolean;
+  /**
+   * do, ok: what it returned.
+   */
+  result?: unknown;
+  error?: JobError | null;
+  duration_ms?: number;
+  retries?: StepRetries;
+  timeout_ms?: number | null;
+  /**
+   * sleep: when it ends (epoch ms).
+   */
+  until_ms?: number;
+  /**
+   * wait: the event type.
+   */
+  event_type?: string;
+}
+
+export interface StepRetries {
+  limit: number;
+  delay_ms: number;
+  backoff: "constant" | "linear" | "exponential";
+}
+
+/**
+ * A workflow call's part of the Outcome: the steps it reported, and whether the run stopped at a step (suspended) rather than returning or throwing.
+ */
+export interface WorkflowReport {
+  steps: StepReport[];
+  suspended: boolean;
 }
 
 /**
@@ -113,6 +187,7 @@ export interface Outcome {
    * What the job asked to start (ctx.enqueue, ctx.publish), in call order; only when it succeeded and asked for something.
    */
   effects?: Effect[];
+  workflow?: WorkflowReport;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   JOB_DEFAULTS,
   JOB_MINIMUMS,
   type Job as JobRequest,
+  type WorkflowState,
 } from "./contract.gen";
 
 /** A Job as received, with every absent field filled in (limits take their defaults, the rest null). */
@@ -74,7 +75,21 @@ export function parseJob(v: unknown, path = "", requireCacheId = false): Job {
     trace_id: optString(v, "trace_id", path),
     job_id: optNumber(v, "job_id", path),
     attempt: optNumber(v, "attempt", path),
+    created_at: optString(v, "created_at", path),
+    workflow: workflowState(v.workflow, path),
   };
+}
+
+/** A workflow's stored steps, as the dispatcher sends them: an object with a steps array of named steps. */
+function workflowState(v: unknown, path: string): WorkflowState | null {
+  if (v === undefined || v === null) return null;
+  if (!isObject(v) || !Array.isArray(v.steps)) throw new BadRequest(`${path}workflow must be {steps: [...]} or null`);
+  v.steps.forEach((s, i) => {
+    if (!isObject(s) || typeof s.name !== "string" || typeof s.kind !== "string" || typeof s.status !== "string") {
+      throw new BadRequest(`${path}workflow.steps[${i}] must have a string name, kind and status`);
+    }
+  });
+  return v as unknown as WorkflowState;
 }
 
 export function parseBatch(v: unknown): Job[] {

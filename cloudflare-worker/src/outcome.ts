@@ -9,7 +9,17 @@
  * the Outcome JSON itself. A malformed answer fails that one job, never its neighbours.
  */
 
-import { type Effect, LOG_LEVEL_VALUES, type JobError, type LogLevel, type LogLine, type Outcome } from "./contract.gen";
+import {
+  type Effect,
+  LOG_LEVEL_VALUES,
+  type JobError,
+  type LogLevel,
+  type LogLine,
+  type Outcome,
+  type StepReport,
+  type StepRetries,
+  type WorkflowReport,
+} from "./contract.gen";
 import type { Job } from "./job";
 
 const encoder = new TextEncoder();
@@ -117,6 +127,96 @@ function effectsJson(v: unknown, job: Job, fix: Repairs): string | null {
   return json;
 }
 
+const MAX_STEP_NAME = 200;
+const MAX_WAIT_MS = 365 * 86_400_000;
+const BACKOFFS: ReadonlySet<unknown> = new Set(["constant", "linear", "exponential"]);
+
+function wholeMs(v: unknown, what: string, min: number): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > MAX_WAIT_MS) {
+    throw new ProtocolError(`a step's ${what} is not a whole number of milliseconds from ${min} to 365 days`);
+  }
+  return v;
+}
+
+function retriesOf(v: unknown): StepRetries {
+  if (v === null || typeof v !== "object") throw new ProtocolError("a step's retries is not an object");
+  const r = v as Record<string, unknown>;
+  if (typeof r.limit !== "number" || !Number.isSafeInteger(r.limit) || r.limit < 0 || r.limit > 1000) {
+    throw new ProtocolError("a step's retries.limit is not a whole number from 0 to 1000");
+  }
+  if (!BACKOFFS.has(r.backoff)) throw new ProtocolError("a step's retries.backoff is not constant, linear or exponential");
+  return { limit: r.limit, delay_ms: wholeMs(r.delay_ms, "retries.delay_ms", 0), backoff: r.backoff as StepRetries["backoff"] };
+}
+
+/**
+ * A workflow call's reports, rebuilt field by field: at most one step.do that ran (its result parsed
+ * and measured here) and at most one sleep or wait where the run stopped. A step result over
+ * max_result_bytes fails that step (ResultError), which its retry policy then handles.
+ */
+function workflowOf(v: unknown, ok: boolean, job: Job, fix: Repairs): WorkflowReport | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "object" || Array.isArray(v)) throw new ProtocolError("workflow is not an object");
+  const w = v as Record<string, unknown>;
+  if (typeof w.suspended !== "boolean") throw new ProtocolError("workflow.suspended is not a boolean");
+  if (!Array.isArray(w.steps)) throw new ProtocolError("workflow.steps is not an array");
+  const steps: StepReport[] = [];
+  let dos = 0;
+  let stops = 0;
+  for (const item of w.steps as unknown[]) {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) throw new ProtocolError("a step report is not an object");
+    const r = item as Record<string, unknown>;
+    if (typeof r.name !== "string" || r.name.length === 0 || r.name.length > MAX_STEP_NAME) {
+      throw new ProtocolError(`a step's name is not a string of 1..${MAX_STEP_NAME} characters`);
+    }
+    const name = wellFormed(r.name, fix);
+    if (r.kind === "do") {
+      dos++;
+      const duration = typeof r.duration_ms === "number" && Number.isFinite(r.duration_ms) && r.duration_ms >= 0
+        ? r.duration_ms : 0;
+      const timeout_ms = r.timeout_ms === undefined || r.timeout_ms === null ? null : wholeMs(r.timeout_ms, "timeout_ms", 1);
+      const retries = r.retries === undefined ? { limit: 0, delay_ms: 0, backoff: "constant" as const } : retriesOf(r.retries);
+      let error: JobError | null = null;
+      let result: unknown = null;
+      if (r.ok === true) {
+        if (typeof r.result !== "string") throw new ProtocolError("a step's result is not JSON text");
+        try {
+          result = deepWellFormed(JSON.parse(r.result), fix);
+        } catch (e) {
+          if (e instanceof ProtocolError) throw e;
+          error = fail("InvalidResult", `step "${name}" returned something that is not valid JSON`);
+        }
+        const size = encoder.encode(r.result).length;
+        if (error === null && size > job.max_result_bytes) {
+          error = fail("ResultError", `step "${name}" returned ${size} bytes as JSON, over the limit of ` +
+            `${job.max_result_bytes} bytes (max_result_bytes)`);
+        }
+      } else if (r.ok === false) {
+        error = errorInfo(r.error, fix);
+      } else {
+        throw new ProtocolError("a step's ok is not a boolean");
+      }
+      steps.push(error === null
+        ? { kind: "do", name, ok: true, result, duration_ms: duration, retries, timeout_ms }
+        : { kind: "do", name, ok: false, error, duration_ms: duration, retries, timeout_ms });
+    } else if (r.kind === "sleep") {
+      stops++;
+      if (typeof r.until_ms !== "number" || !Number.isFinite(r.until_ms)) throw new ProtocolError("a sleep's until_ms is not a number");
+      steps.push({ kind: "sleep", name, until_ms: r.until_ms });
+    } else if (r.kind === "wait") {
+      stops++;
+      if (typeof r.event_type !== "string" || r.event_type.length === 0 || r.event_type.length > MAX_STEP_NAME) {
+        throw new ProtocolError(`a wait's event_type is not a string of 1..${MAX_STEP_NAME} characters`);
+      }
+      steps.push({ kind: "wait", name, event_type: wellFormed(r.event_type, fix), timeout_ms: wholeMs(r.timeout_ms, "timeout_ms", 0) });
+    } else {
+      throw new ProtocolError("a step's kind is not do, sleep or wait");
+    }
+  }
+  if (dos > 1 || stops > 1) throw new ProtocolError("a call reported more than one new step.do or more than one sleep or wait");
+  if (w.suspended && (!ok || steps.length === 0)) throw new ProtocolError("a suspended run reported no step, or failed");
+  return { steps, suspended: w.suspended };
+}
+
 function isLevel(v: unknown): v is LogLevel {
   return LEVELS.has(v);
 }
@@ -179,10 +279,11 @@ function marker(job: Job, dropped: number): LogLine {
 /** The Outcome's JSON, written here (not by JSON.stringify of an object) so `resultJson` goes in as checked. */
 function outcomeText(ok: Outcome["ok"], resultJson: string, error: Outcome["error"], logs: Outcome["logs"],
                      truncated: Outcome["logs_truncated"], durationMs: Outcome["duration_ms"], cold: Outcome["cold"],
-                     effects: string | null = null): string {
+                     effects: string | null = null, workflow: WorkflowReport | null = null): string {
   return `{"ok":${ok},"result":${resultJson},"error":${error === null ? "null" : JSON.stringify(error)},` +
     `"logs":${logs.length === 0 ? "[]" : JSON.stringify(logs)},"logs_truncated":${truncated},` +
-    `"duration_ms":${durationMs},"cold":${cold}${effects === null ? "" : `,"effects":${effects}`}}`;
+    `"duration_ms":${durationMs},"cold":${cold}${effects === null ? "" : `,"effects":${effects}`}` +
+    `${workflow === null ? "" : `,"workflow":${JSON.stringify(workflow)}`}}`;
 }
 
 export function failedOutcome(error: JobError, durationMs: number, cold: boolean): string {
@@ -248,6 +349,7 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
     } else {
       error = errorInfo(a.error, fix);
     }
+    const workflow = workflowOf(a.workflow, a.ok, job, fix);
     if (dropped > 0) logs.push(marker(job, dropped));
     if (fix.surrogates > 0) {
       logs.push({
@@ -257,7 +359,7 @@ export function acceptAnswer(answer: unknown, job: Job, durationMs: number, cold
           "with U+FFFD in this job's output: they are not valid Unicode text and cannot be stored",
       });
     }
-    return outcomeText(ok, resultJson, error, logs, dropped > 0, durationMs, cold, ok ? effects : null);
+    return outcomeText(ok, resultJson, error, logs, dropped > 0, durationMs, cold, ok ? effects : null, workflow);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return failedOutcome(

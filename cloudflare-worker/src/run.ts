@@ -76,6 +76,8 @@ interface CallOpts {
   max_result_bytes: number;
   max_children: number;
   wrap_offset: number;
+  created_ms: number | null;
+  workflow: Job["workflow"];
 }
 
 /** The RPC surface of the Dynamic Worker's main module (sandbox.ts). Its answers are untrusted. */
@@ -94,6 +96,8 @@ function callOpts(job: Job, wrapOffset: number): CallOpts {
     max_result_bytes: job.max_result_bytes,
     max_children: job.max_children,
     wrap_offset: wrapOffset,
+    created_ms: job.created_at === null ? null : Date.parse(job.created_at) || null,
+    workflow: job.workflow,
   };
 }
 

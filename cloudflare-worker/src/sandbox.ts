@@ -69,9 +69,18 @@ class ResponseError extends ErrorC { constructor(m) { super(m); this.name = "Res
 class ContractError extends ErrorC { constructor(m) { super(m); this.name = "ContractError"; } }
 class NetworkBlockedError extends ErrorC { constructor(m) { super(m); this.name = "NetworkBlockedError"; } }
 class ChainError extends ErrorC { constructor(m) { super(m); this.name = "ChainError"; } }
+class WorkflowError extends ErrorC { constructor(m) { super(m); this.name = "WorkflowError"; } }
+class StepTimeoutError extends ErrorC { constructor(m) { super(m); this.name = "StepTimeoutError"; } }
+class EventTimeoutError extends ErrorC { constructor(m) { super(m); this.name = "EventTimeoutError"; } }
 const freeze = Object.freeze;
 const defineProperty = Object.defineProperty;
 const floor = Math.floor;
+const isFiniteN = Number.isFinite;
+const parse = JSON.parse;
+const reExec = RegExp.prototype.exec;
+const strLower = String.prototype.toLowerCase;
+const getTime = Date.prototype.getTime;
+const dateNow = Date.now;
 
 /** Drops the executor's own frames; for a wrapped bare body, shifts line-1 columns back to the user's. */
 function cleanStack(stack, wrapOffset) {
@@ -263,12 +272,204 @@ function newCtx(opts, effects, call) {
   return freeze(ctx);
 }
 
+
+/**
+ * Durable workflows: a module whose default export has run(event, step) (an object, or a class such
+ * as a WorkflowEntrypoint) is a workflow. Each call replays run() from the top with the steps the
+ * recorder stored (opts.workflow.steps): a completed step returns its stored result without running.
+ * The first step that is new runs; at the next new step (or a sleep or wait) the call stops, and run()
+ * is left pending for good. The call answers what it did as reports; the recorder stores them and puts
+ * the run back on the queue (now, at the sleep's end, at the wait's timeout) in one transaction.
+ */
+const DURATION_UNITS = { millisecond: 1, ms: 1, second: 1000, minute: 60000, hour: 3600000, day: 86400000,
+                         week: 604800000, month: 2592000000, year: 31536000000 };
+const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(millisecond|ms|second|minute|hour|day|week|month|year)s?\s*$/i;
+const MAX_WAIT_MS = 31536000000;  // 365 days, Cloudflare Workflows' limit on a sleep
+const BACKOFFS = { constant: true, linear: true, exponential: true };
+
+function duration(what, v) {
+  if (typeof v === "number" && isFiniteN(v) && v >= 0 && v <= MAX_WAIT_MS) return floor(v);
+  if (typeof v === "string") {
+    const m = apply(reExec, DURATION_RE, [v]);
+    if (m) {
+      const ms = floor(+m[1] * DURATION_UNITS[apply(strLower, m[2], [])]);
+      if (ms <= MAX_WAIT_MS) return ms;
+    }
+  }
+  throw new TypeError(what + ": a duration is milliseconds (a number) or text such as \"10 seconds\", \"5 minutes\" " +
+    "or \"1 hour\", at most 365 days; got " + formatArg(v, 0));
+}
+
+function stepConfig(what, c) {
+  // Cloudflare Workflows' defaults: 5 retries, 10 s apart, doubling; 10 minutes per try.
+  const out = { retries: { limit: 5, delay_ms: 10000, backoff: "exponential" }, timeout_ms: 600000 };
+  if (c === undefined || c === null) return out;
+  if (typeof c !== "object") throw new TypeError(what + ": the config must be an object {retries, timeout}");
+  const r = c.retries;
+  if (r !== undefined && r !== null) {
+    if (typeof r !== "object") throw new TypeError(what + ": retries must be {limit, delay, backoff}");
+    if (r.limit !== undefined) {
+      if (!(typeof r.limit === "number" && r.limit >= 0 && floor(r.limit) === r.limit && r.limit <= 1000)) {
+        throw new TypeError(what + ": retries.limit must be a whole number from 0 to 1000");
+      }
+      out.retries.limit = r.limit;
+    }
+    if (r.delay !== undefined) out.retries.delay_ms = duration(what + ": retries.delay", r.delay);
+    if (r.backoff !== undefined) {
+      if (typeof r.backoff !== "string" || !BACKOFFS[r.backoff]) {
+        throw new TypeError(what + ": retries.backoff must be \"constant\", \"linear\" or \"exponential\"");
+      }
+      out.retries.backoff = r.backoff;
+    }
+  }
+  if (c.timeout !== undefined) out.timeout_ms = duration(what + ": timeout", c.timeout) || 1;
+  return out;
+}
+
+function storedError(e) {
+  const err = new ErrorC(e && typeof e.message === "string" ? e.message : "the step failed");
+  try { err.name = e && typeof e.name === "string" ? e.name : "Error"; } catch {}
+  return err;
+}
+
+function isWorkflow(d) {
+  if (d && typeof d === "object") return typeof d.run === "function" && typeof d.fetch !== "function";
+  return typeof d === "function" && !!d.prototype && typeof d.prototype.run === "function" &&
+    typeof d.prototype.fetch !== "function";
+}
+
+function newWorkflow(opts) {
+  const stored = Object.create(null);
+  const list = opts.workflow && isArray(opts.workflow.steps) ? opts.workflow.steps : [];
+  for (let i = 0; i < list.length; i++) stored[list[i].name] = list[i];
+  const seen = Object.create(null);
+  const wf = { reports: [], stopped: false, current: null, started: 0, stopReport: null, suspended: null, resume: null };
+  wf.suspended = new PromiseC((resolve) => { wf.resume = resolve; });
+  const never = () => new PromiseC(() => {});
+  // Stop the call here; a new step still running finishes (and is reported) first.
+  const stop = (report) => {
+    if (!wf.stopped) {
+      wf.stopped = true;
+      wf.stopReport = report;
+      if (wf.current === null) wf.resume();
+    }
+    return never();
+  };
+  const name = (what, n) => {
+    if (typeof n !== "string" || n === "" || n.length > 200) {
+      throw new TypeError(what + ": the step name must be a string of 1 to 200 characters");
+    }
+    if (seen[n]) {
+      throw new WorkflowError(what + "(" + stringify(n) + "): a step of this name was already used in this run; " +
+        "step names must be unique per run");
+    }
+    seen[n] = true;
+    const s = stored[n];
+    return s === undefined ? null : s;
+  };
+  const kindCheck = (what, n, s, kind) => {
+    if (s !== null && s.kind !== kind) {
+      throw new WorkflowError(what + "(" + stringify(n) + "): an earlier call of this run used the name for a step." +
+        (s.kind === "do" ? "do" : s.kind === "sleep" ? "sleep" : "waitForEvent") + "; step names must be unique per run");
+    }
+  };
+  const step = {
+    async do(n, a, b) {
+      const what = "step.do";
+      const s = name(what, n);
+      kindCheck(what, n, s, "do");
+      const fn = typeof a === "function" ? a : b;
+      if (typeof fn !== "function") throw new TypeError(what + "(name, [config], callback): the callback must be a function");
+      const cfg = stepConfig(what, typeof a === "function" ? null : a);
+      if (s !== null && s.status === "completed") return s.result;
+      if (s !== null && s.status === "failed") throw storedError(s.error);
+      if (wf.stopped || wf.started > 0) return stop(null);  // one new step per call: the next call starts here
+      wf.started = 1;
+      wf.current = n;
+      const t0 = apply(dateNow, DateC, []);
+      let report;
+      let timer;
+      try {
+        const limit = new PromiseC((_, reject) => {
+          timer = setT(() => reject(new StepTimeoutError("step " + stringify(n) + " exceeded its timeout of " +
+            cfg.timeout_ms + " ms")), cfg.timeout_ms);
+        });
+        const value = await race([fn({ attempt: (s === null ? 0 : s.attempts) + 1 }), limit]);
+        report = { kind: "do", name: n, ok: true, result: serialiseResult(value, opts.max_result_bytes),
+                   duration_ms: apply(dateNow, DateC, []) - t0, retries: cfg.retries, timeout_ms: cfg.timeout_ms };
+      } catch (e) {
+        report = { kind: "do", name: n, ok: false, error: toError(e, opts.wrap_offset),
+                   duration_ms: apply(dateNow, DateC, []) - t0, retries: cfg.retries, timeout_ms: cfg.timeout_ms };
+      } finally {
+        clearT(timer);
+      }
+      wf.current = null;
+      push(wf.reports, report);
+      if (!report.ok || wf.stopped) {  // a failed step: the recorder retries it with its policy
+        stop(null);
+        wf.resume();
+        return never();
+      }
+      return parse(report.result);  // what a replay will return: the stored JSON, not the object itself
+    },
+    sleep(n, d) {
+      const what = "step.sleep";
+      const s = name(what, n);
+      kindCheck(what, n, s, "sleep");
+      const ms = duration(what, d);
+      if (s !== null && s.status === "completed") return PromiseC.resolve();
+      if (s !== null) return stop({ kind: "sleep", name: n, until_ms: s.until_ms });
+      return stop({ kind: "sleep", name: n, until_ms: apply(dateNow, DateC, []) + ms });
+    },
+    sleepUntil(n, at) {
+      const what = "step.sleepUntil";
+      const s = name(what, n);
+      kindCheck(what, n, s, "sleep");
+      let t = NaN;
+      if (at instanceof DateC) t = apply(getTime, at, []);
+      else if (typeof at === "number") t = at;
+      else if (typeof at === "string") t = apply(getTime, new DateC(at), []);
+      if (!isFiniteN(t)) throw new TypeError(what + ": the time must be a Date, epoch milliseconds or an ISO 8601 text");
+      if (s !== null && s.status === "completed") return PromiseC.resolve();
+      if (s !== null) return stop({ kind: "sleep", name: n, until_ms: s.until_ms });
+      return stop({ kind: "sleep", name: n, until_ms: t });
+    },
+    waitForEvent(n, options) {
+      const what = "step.waitForEvent";
+      const s = name(what, n);
+      kindCheck(what, n, s, "wait");
+      const type = options && options.type;
+      if (typeof type !== "string" || type === "" || type.length > 200) {
+        throw new TypeError(what + "(name, {type, timeout}): type must be a string of 1 to 200 characters");
+      }
+      const timeout = duration(what + ": timeout", options.timeout === undefined ? "24 hours" : options.timeout);
+      if (s !== null && s.status === "completed") return PromiseC.resolve(s.result);
+      if (s !== null && s.status === "timed_out") {
+        return PromiseC.reject(new EventTimeoutError(what + "(" + stringify(n) + "): no event of type " +
+          stringify(s.event_type) + " arrived before the timeout"));
+      }
+      return stop({ kind: "wait", name: n, event_type: type, timeout_ms: timeout });
+    },
+  };
+  wf.step = freeze(step);
+  return wf;
+}
+
 let userModule = null;
 
-async function callUser(opts, env, ctx, userCtx) {
+async function callUser(opts, env, ctx, userCtx, holder) {
   if (!userModule) userModule = import("./job.js");
   const mod = await userModule;
   const d = mod.default;
+  if (isWorkflow(d)) {
+    const wf = newWorkflow(opts);
+    holder.wf = wf;
+    const target = typeof d === "function" ? new d(ctx, env) : d;
+    const created = typeof opts.created_ms === "number" ? opts.created_ms : apply(dateNow, DateC, []);
+    const event = freeze({ payload: opts.payload === undefined ? null : opts.payload, id: opts.ctx.job_id,
+                           instanceId: StringOf(opts.ctx.job_id), timestamp: new DateC(created) });
+    return { value: await race([target.run(event, wf.step), wf.suspended]) };
+  }
   if (typeof d === "function" && !(d.prototype && typeof d.prototype.fetch === "function")) {
     return { value: await d(opts.payload, userCtx) };
   }
@@ -310,26 +511,42 @@ function runOne(opts, env, ctx) {
   const store = newLogStore(opts);
   const effects = [], call = { ended: false };
   const userCtx = newCtx(opts, effects, call);
+  const holder = { wf: null };
   return alsRun(store, async () => {
-    let ok = false, result = "null", error = null, timer;
+    let ok = false, result = "null", error = null, timer, workflow;
     try {
       const timeout = new PromiseC((_, reject) => {
         timer = setT(() => reject(new TimeoutError("exceeded " + opts.timeout_ms + " ms")), opts.timeout_ms);
       });
-      const out = await race([callUser(opts, env, ctx, userCtx), timeout]);
-      result = serialiseResult(out.value, opts.max_result_bytes);
+      const out = await race([callUser(opts, env, ctx, userCtx, holder), timeout]);
+      if (!(holder.wf && holder.wf.stopped)) result = serialiseResult(out.value, opts.max_result_bytes);
       ok = true;
     } catch (e) {
       error = toError(e, opts.wrap_offset);
       if (error.name === "TimeoutError" || error.name === "ResultError") error.stack = error.name + ": " + error.message;
       result = "null";
+      const wf = holder.wf;
+      if (wf && wf.current !== null && error.name === "TimeoutError") {
+        // The call ran out of time inside a new step: that step failed (its retries apply), not the run.
+        push(wf.reports, { kind: "do", name: wf.current, ok: false, error, duration_ms: opts.timeout_ms });
+        wf.current = null;
+        wf.stopped = true;
+        ok = true;
+        error = null;
+      }
     } finally {
       clearT(timer);
     }
     store.closed = true;
     call.ended = true;
+    const wf = holder.wf;
+    if (wf) {
+      const reports = apply(arraySlice, wf.reports, []);
+      if (wf.stopReport) push(reports, wf.stopReport);
+      workflow = { steps: reports, suspended: wf.stopped && ok };
+    }
     return { ok, result, error, logs: apply(arraySlice, store.logs, []), dropped: store.dropped,
-             effects: ok ? apply(arraySlice, effects, []) : [] };
+             effects: ok ? apply(arraySlice, effects, []) : [], workflow };
   });
 }
 

@@ -11,7 +11,7 @@ MsgId = NewType("MsgId", int)
 
 
 class JobStatus(StrEnum):
-    """A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006); a test
+    """A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006, 0010); a test
     compares the two."""
 
     QUEUED = "queued"
@@ -21,10 +21,20 @@ class JobStatus(StrEnum):
     RETRYING = "retrying"
     DEAD = "dead"
     CANCELLED = "cancelled"
+    # A workflow run between executor calls (migration 0010): until a time, or until an event.
+    SLEEPING = "sleeping"
+    WAITING = "waiting"
 
 
 TERMINAL: frozenset[JobStatus] = frozenset(
     {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED})
+
+# Live jobs: they have a message on the queue (lists find them there, cancel deletes it).
+LIVE: frozenset[JobStatus] = frozenset(
+    {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SLEEPING, JobStatus.WAITING})
+
+StepKind = Literal["do", "sleep", "wait"]
+StepStatus = Literal["completed", "failed", "retrying", "sleeping", "waiting", "timed_out"]
 
 # How an attempt ended: the status it led to, or `lost` (no answer; the message came back).
 AttemptOutcome = Literal["succeeded", "failed", "retrying", "dead", "lost"]

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     misfire_grace_s: float = Field(default=60.0, ge=0, alias="DYMUNIM_MISFIRE_GRACE_S")
     max_children: int = Field(default=100, ge=0, le=10_000, alias="DYMUNIM_MAX_CHILDREN")
 
+    # Workflows
+    max_steps: int = Field(default=1000, ge=1, le=100_000, alias="DYMUNIM_MAX_STEPS")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -26,6 +26,7 @@ from dymunim.api.routes import (
     schedules,
     steer,
     workers,
+    workflows,
 )
 from dymunim.db.pool import open_pool
 from dymunim.execute.client import ExecutorClient
@@ -87,7 +88,7 @@ def create_app(settings: Settings, dsn: str, executor_url: str, ready_file: Path
     app.include_router(health.router)
     app.include_router(prometheus.router)
     # batch before jobs: /api/jobs/batch must not be read as a job id
-    for module in (batch, jobs, steer, queues, metrics, workers, schedules, published, events):
+    for module in (batch, jobs, steer, workflows, queues, metrics, workers, schedules, published, events):
         app.include_router(module.router, dependencies=[Depends(require_token)])
     app.include_router(health.detail_router, dependencies=[Depends(require_token)])
     docs.install(app)

@@ -33,12 +33,15 @@ from dymunim.dispatch.wakeup import listen_for_inserts
 from dymunim.domain import DISPATCHER_REPORT_S
 from dymunim.execute.client import Executor
 from dymunim.execute.contract import ExecJob, ExecutorUnavailable, Outcome
+from dymunim.execute.contract_types import StoredStep
 from dymunim.record.checks import checked
 from dymunim.record.outcomes import Attempt, Finished, Recorded, record
 from dymunim.record.policy import RetryPolicy
 from dymunim.settings import Settings
 from dymunim.store import claims, dispatchers
+from dymunim.store import steps as store_steps
 from dymunim.store.models import Claimed
+from dymunim.workflow import replay
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +215,10 @@ class Dispatcher:
         Whatever goes wrong here, every attempt of the call ends recorded (or, if even that fails,
         released to come back after its visibility timeout): nothing stays `running` for good.
         """
-        jobs = [self._exec_job(r) for r in rows]
+        replays = await self._replays(rows)
+        if not rows:
+            return
+        jobs = [self._exec_job(r, replays.get(r.job_id)) for r in rows]
         attempts = [self.in_flight[r.msg_id] for r in rows]
         arrived: list[Finished] = []
         more = asyncio.Event()
@@ -351,8 +357,35 @@ class Dispatcher:
                 for m, budget in late
             ])
 
-    def _exec_job(self, r: Claimed) -> ExecJob:
-        return {
+    async def _replays(self, rows: list[Claimed]) -> dict[int, list[StoredStep]]:
+        """The stored steps of the workflow runs among rows (one query for the call); the sleeps and waits
+        that settled are noted on their attempts, for the recorder."""
+        runs = [r for r in rows if r.steps is not None]
+        if not runs:
+            return {}
+        by_job: dict[int, list[dict[str, Any]]] = {r.job_id: [] for r in runs}
+        try:
+            async with self.pool.connection() as conn:
+                for row in await store_steps.of_runs(conn, list(by_job)):
+                    by_job[row["job_id"]].append(row)
+        except (psycopg.Error, OSError) as exc:
+            # Without its steps a replay would run completed steps again: the call waits for its message
+            # to come back instead (the attempt is lost, not failed).
+            log.warning("reading the steps of %d workflow runs failed (%s); they run again later", len(runs), exc)
+            for r in runs:
+                self._answered(r.msg_id)
+                self._release(r.msg_id)
+            rows[:] = [r for r in rows if r.steps is None]
+            return {}
+        out: dict[int, list[StoredStep]] = {}
+        for r in runs:
+            out[r.job_id], settled = replay.state(by_job[r.job_id])
+            if settled:
+                self.in_flight[r.msg_id] = replace(self.in_flight[r.msg_id], settled=settled)
+        return out
+
+    def _exec_job(self, r: Claimed, steps: list[StoredStep] | None = None) -> ExecJob:
+        job: ExecJob = {
             "code": r.code,
             "payload": r.payload,
             "cache_id": r.cache_id,
@@ -364,7 +397,11 @@ class Dispatcher:
             "max_log_bytes": self.s.max_log_bytes,
             "max_result_bytes": self.s.max_result_bytes,
             "max_children": self.s.max_children,
+            "created_at": r.created_at.isoformat(),
         }
+        if steps is not None:
+            job["workflow"] = {"steps": steps}
+        return job
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Keep in-flight messages hidden while their jobs run, and tell /health we are alive."""

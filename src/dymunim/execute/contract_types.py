@@ -12,63 +12,10 @@ The executor's HTTP contract, the one source of its shapes: POST /load and /get 
 """
 
 
-class Job(TypedDict):
-    """
-    One job to run. Absent limits take their default; /get also needs a cache_id (/load ignores it).
-    """
-
-    code: str
-    """
-    JavaScript: a function body, or a module with a default export.
-    """
-    payload: NotRequired[Any]
-    """
-    Any JSON value; the code receives it as `payload`.
-    """
-    cache_id: NotRequired[str | None]
-    """
-    Keep a warm isolate under this id (the code hash is appended, so new code gets a new isolate). Same limits as the public API's cache_id.
-    """
-    timeout_ms: NotRequired[int]
-    """
-    Wall-clock limit of one run, in milliseconds.
-    """
-    max_log_lines: NotRequired[int]
-    """
-    Log lines kept; the rest are dropped and counted in a marker line.
-    """
-    max_log_bytes: NotRequired[int]
-    """
-    UTF-8 bytes of log messages kept.
-    """
-    max_result_bytes: NotRequired[int]
-    """
-    UTF-8 bytes of the result as JSON; a larger result fails the job (ResultError).
-    """
-    trace_id: NotRequired[str | None]
-    """
-    Passed to the code as ctx.trace_id.
-    """
-    job_id: NotRequired[int | None]
-    """
-    Passed to the code as ctx.job_id.
-    """
-    attempt: NotRequired[int | None]
-    """
-    Passed to the code as ctx.attempt.
-    """
-    max_children: NotRequired[int]
-    """
-    How many jobs and events the code may start (ctx.enqueue, ctx.publish); one call more throws ChainError.
-    """
-
-
-class BatchRequest(TypedDict):
-    """
-    The body of POST /batch.
-    """
-
-    jobs: list[Job]
+class StepRetries(TypedDict):
+    limit: int
+    delay_ms: int
+    backoff: Literal["constant", "linear", "exponential"]
 
 
 LogLevel: TypeAlias = Literal["log", "info", "warn", "error", "debug"]
@@ -144,6 +91,65 @@ class Problem(TypedDict):
     error: str
 
 
+class StoredStep(TypedDict):
+    """
+    A recorded step as a replay sees it: completed ones return their result without running; a failed one throws its error; a sleep or wait that is not over stops the call again.
+    """
+
+    name: str
+    kind: Literal["do", "sleep", "wait"]
+    status: Literal["completed", "failed", "retrying", "sleeping", "waiting", "timed_out"]
+    result: NotRequired[Any]
+    """
+    do: its result; wait: the event it received.
+    """
+    error: NotRequired[JobError | None]
+    attempts: NotRequired[int]
+    until_ms: NotRequired[float | None]
+    """
+    sleep: when it ends (epoch ms).
+    """
+    event_type: NotRequired[str | None]
+
+
+class StepReport(TypedDict):
+    """
+    What one call did at a step: a new step.do ran (ok with its result as JSON, or its error), or the run reached a sleep or a wait.
+    """
+
+    kind: Literal["do", "sleep", "wait"]
+    name: str
+    ok: NotRequired[bool]
+    """
+    do: the callback returned.
+    """
+    result: NotRequired[Any]
+    """
+    do, ok: what it returned.
+    """
+    error: NotRequired[JobError | None]
+    duration_ms: NotRequired[float]
+    retries: NotRequired[StepRetries]
+    timeout_ms: NotRequired[int | None]
+    until_ms: NotRequired[float]
+    """
+    sleep: when it ends (epoch ms).
+    """
+    event_type: NotRequired[str]
+    """
+    wait: the event type.
+    """
+
+
+class WorkflowReport(TypedDict):
+    """
+    A workflow call's part of the Outcome: the steps it reported, and whether the run stopped at a step (suspended) rather than returning or throwing.
+    """
+
+    steps: list[StepReport]
+    suspended: bool
+
+
 class Outcome(TypedDict):
     """
     How one job ended: the answer of /load and /get.
@@ -172,6 +178,10 @@ class Outcome(TypedDict):
     """
     What the job asked to start (ctx.enqueue, ctx.publish), in call order; only when it succeeded and asked for something.
     """
+    workflow: NotRequired[WorkflowReport]
+    """
+    Only for a workflow run (a default export with run(event, step)).
+    """
 
 
 class BatchLine(Outcome):
@@ -180,3 +190,74 @@ class BatchLine(Outcome):
     """
 
     index: int
+
+
+class WorkflowState(TypedDict):
+    steps: list[StoredStep]
+
+
+class Job(TypedDict):
+    """
+    One job to run. Absent limits take their default; /get also needs a cache_id (/load ignores it).
+    """
+
+    code: str
+    """
+    JavaScript: a function body, or a module with a default export.
+    """
+    payload: NotRequired[Any]
+    """
+    Any JSON value; the code receives it as `payload`.
+    """
+    cache_id: NotRequired[str | None]
+    """
+    Keep a warm isolate under this id (the code hash is appended, so new code gets a new isolate). Same limits as the public API's cache_id.
+    """
+    timeout_ms: NotRequired[int]
+    """
+    Wall-clock limit of one run, in milliseconds.
+    """
+    max_log_lines: NotRequired[int]
+    """
+    Log lines kept; the rest are dropped and counted in a marker line.
+    """
+    max_log_bytes: NotRequired[int]
+    """
+    UTF-8 bytes of log messages kept.
+    """
+    max_result_bytes: NotRequired[int]
+    """
+    UTF-8 bytes of the result as JSON; a larger result fails the job (ResultError).
+    """
+    trace_id: NotRequired[str | None]
+    """
+    Passed to the code as ctx.trace_id.
+    """
+    job_id: NotRequired[int | None]
+    """
+    Passed to the code as ctx.job_id.
+    """
+    attempt: NotRequired[int | None]
+    """
+    Passed to the code as ctx.attempt.
+    """
+    max_children: NotRequired[int]
+    """
+    How many jobs and events the code may start (ctx.enqueue, ctx.publish); one call more throws ChainError.
+    """
+    created_at: NotRequired[str | None]
+    """
+    When the job was created (ISO 8601): a workflow's event.timestamp.
+    """
+    workflow: NotRequired[WorkflowState | None]
+    """
+    A workflow run's steps recorded so far, in the order it reached them; absent on its first call and for other jobs.
+    """
+
+
+class BatchRequest(TypedDict):
+    """
+    The body of POST /batch.
+    """
+
+    jobs: list[Job]

@@ -15,6 +15,7 @@ from typing import Any
 
 from dymunim.domain import unstorable
 from dymunim.execute.contract import JOB_DEFAULTS, LOG_LEVELS, ExecJob, JobError, LogLine, Outcome, dumps
+from dymunim.workflow import reports
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -199,6 +200,14 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
         except ValueError as exc:
             ok, result = False, None
             err = {"name": "ChainError", "stack": None, "message": str(exc)}
+    workflow: dict[str, Any] | None = None
+    if raw.get("workflow") is not None:
+        try:
+            workflow = reports.checked(raw["workflow"], ok,
+                                       job.get("max_result_bytes", JOB_DEFAULTS["max_result_bytes"]))
+        except reports.ReportError as exc:
+            return _failed("ExecutorProtocolError", f"the executor's workflow report is malformed: {exc}",
+                           duration, cold, kept)
     if fix.replaced:
         markers.append({"level": "warn", "at": _now(),
                         "message": f"[dymunim] replaced {fix.replaced} characters Postgres cannot store (NUL, "
@@ -207,4 +216,6 @@ def checked(raw: Any, job: ExecJob, *, lenient_text: bool) -> Outcome:
                            "logs_truncated": truncated, "duration_ms": duration, "cold": cold}
     if effects:
         out["effects"] = effects
+    if workflow is not None:
+        out["workflow"] = workflow
     return out  # type: ignore[return-value]

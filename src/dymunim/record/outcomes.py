@@ -19,6 +19,7 @@ from dymunim.record.policy import RetryPolicy, decide
 from dymunim.settings import Settings
 from dymunim.store import outcomes as store_outcomes
 from dymunim.trigger import children
+from dymunim.workflow import progress
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Attempt:
     retry_on_error: bool
     final: bool = False  # no attempts left whatever the policy says (poison messages)
     trace_id: str | None = None  # the chain's correlation id, which its children carry
+    # A workflow call: the sleeps that ended and waits that timed out, as its replay was told.
+    settled: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,20 @@ async def record(pool: DictPool, finished: list[Finished], policy: RetryPolicy,
     """Record a group of outcomes in one transaction, with the jobs and events successful ones asked to
     start (created only for attempts that are still current, in the same transaction)."""
     async with pool.connection() as conn, conn.transaction():
+        stepped: progress.Stepped | None = None
+        if any(f.outcome is not None and f.outcome.get("workflow") for f in finished):
+            settings = settings or Settings()
+            stepped = await progress.record(conn, finished, settings.max_steps)
+            finished = stepped.rest
         plans: dict[int, children.Children] = {}
         if any(_asks(f) for f in finished):
             settings = settings or Settings()
             finished, plans = await _plan_children(conn, settings, finished)
-        return await _record(conn, finished, policy, plans, settings)
+        done = await _record(conn, finished, policy, plans, settings)
+        if stepped is None:
+            return done
+        times = [t for t in (done.next_retry_at, stepped.next_at) if t is not None]
+        return Recorded({**done.counts, "progressed": stepped.progressed}, min(times) if times else None)
 
 
 async def _record(conn: DictConn, finished: list[Finished], policy: RetryPolicy,

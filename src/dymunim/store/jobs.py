@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from dymunim.db.pool import DictConn, DictPool
-from dymunim.domain import JobId, JobStatus
+from dymunim.domain import LIVE, JobId, JobStatus
 from dymunim.jsonbytes import dumps
-from dymunim.store import history
-from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary
+from dymunim.store import history, steps
+from dymunim.store.models import Job, JobAttempt, JobEvent, JobSummary, WaitingFor
 from dymunim.store.sql import q
 
 
@@ -106,11 +106,23 @@ async def get(pool: DictPool, job_id: int) -> Job | None:
             return None
         events = await (await conn.execute(q("job_events"), {"job_id": job_id})).fetchall()
         attempts = await (await conn.execute(q("job_attempts"), {"job_id": job_id})).fetchall()
+        workflow: dict[str, Any] = {}
+        if row["steps"] is not None or row["status"] in LIVE:  # events may wait for a run's first call
+            taken = await steps.history(conn, job_id)
+            waiting = next((st for st in taken if st.status == "waiting"), None)
+            workflow = {
+                "step_history": taken if row["steps"] is not None else None,
+                "inbox": await steps.inbox(conn, job_id),
+                "waiting_for": WaitingFor(step=waiting.name, event_type=waiting.event_type or "",
+                                          timeout_at=waiting.until)
+                if waiting is not None and row["status"] == JobStatus.WAITING else None,
+            }
     tried = [JobAttempt.model_validate(a) for a in attempts]
     return Job.model_validate({
         **row,
         "events": history.events(row, [JobEvent.model_validate(e) for e in events], tried),
         "attempt_history": history.attempts(row, tried),
+        **workflow,
     })
 
 
@@ -123,7 +135,7 @@ async def status(pool: DictPool, job_id: int) -> JobStatus | None:
 async def summaries(pool: DictPool, f: JobFilter) -> list[JobSummary]:
     """Newest first; keyset-paged on job_id (stable while new jobs arrive)."""
     async with pool.connection() as conn:
-        live = f.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        live = f.status in LIVE
         cur = await conn.execute(q("list_live_jobs" if live else "list_jobs"), {
             "status": f.status, "before": f.before, "limit": f.limit, "cache_id": f.cache_id,
             "worker_id": f.worker_id, "trace_id": f.trace_id, "created_after": f.created_after,

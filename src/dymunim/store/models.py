@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from dymunim.domain import AttemptOutcome, JobId, JobStatus
+from dymunim.domain import AttemptOutcome, JobId, JobStatus, StepKind, StepStatus
 from dymunim.execute.contract import JobError, LogLine  # stored as the executor reported them
 
 
@@ -80,6 +80,7 @@ class _JobFields(Record):
     schedule_id: str | None = Field(default=None, description="The schedule whose fire started it")
     event_id: int | None = Field(default=None, description="The published event that started it")
     parent_job_id: int | None = Field(default=None, description="The job whose success started it (a chain)")
+    steps: int | None = Field(default=None, description="Steps a workflow run has recorded; null: not a workflow")
     run_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -107,6 +108,54 @@ class Job(_JobFields):
     msg_id: int | None
     events: list[JobEvent] | None = None
     attempt_history: list[JobAttempt] | None = None
+    step_history: list[Step] | None = Field(default=None,
+                                            description="A workflow's steps, in the order it reached them")
+    waiting_for: WaitingFor | None = Field(default=None, description="What a `waiting` run waits for")
+    inbox: list[InboxEvent] | None = Field(default=None, description="Events sent to the run, newest first")
+
+
+class Step(Record):
+    """One step of a workflow run (step.do, step.sleep / sleepUntil, step.waitForEvent), as it stands."""
+
+    name: str
+    seq: int = Field(description="The order the run first reached it, from 1")
+    kind: StepKind
+    status: StepStatus
+    result: JsonValue = Field(default=None, description="do: what it returned; wait: the event it received")
+    error: JobError | None = None
+    attempts: int = Field(description="do: how often its callback ran, over all of the job's attempts")
+    config: dict[str, JsonValue] | None = Field(default=None, description="do: its retries and timeout")
+    until: datetime | None = Field(description="sleep: when it ends; wait: when it times out; retrying: next try")
+    event_type: str | None = Field(description="wait: the event type it waits for")
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None = Field(description="do: its callback's last run")
+    logs: list[LogLine] | None = Field(default=None, description="What the call that last ran it logged")
+
+
+class WaitingFor(Record):
+    step: str
+    event_type: str
+    timeout_at: datetime | None
+
+
+class InboxEvent(Record):
+    """An event sent to a run (POST /api/jobs/{id}/events)."""
+
+    inbox_id: int
+    type: str
+    payload: JsonValue
+    received_at: datetime
+    taken_by: str | None = Field(description="The waitForEvent step that received it; null: not yet")
+
+
+class SentEvent(Record):
+    """The answer of POST /api/jobs/{id}/events."""
+
+    inbox_id: int
+    job_id: int
+    type: str
+    delivered_to: str | None = Field(description="The waiting step it woke; null: kept until the run waits for it")
 
 
 class WorkerVersion(Record):
@@ -269,6 +318,7 @@ class Claimed:
     max_attempts: int
     retry_on_error: bool
     created_at: datetime
+    steps: int | None = None  # a workflow's recorded steps (its call reads them first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,5 +330,5 @@ class Created:
 
 
 # Models above name models defined after them.
-for _model in (SavedWorker, Schedule, PublishedEvent):
+for _model in (SavedWorker, Schedule, PublishedEvent, Job):
     _model.model_rebuild()

@@ -100,9 +100,10 @@ claimed AS (
     SET status = 'running', attempts = j.attempts + 1, started_at = now(), updated_at = now(),
         msg_id = msg.msg_id, finished_at = NULL  -- run_at stays: queue wait is measured from it
     FROM msg, prev
-    WHERE j.job_id = msg.job_id AND prev.job_id = j.job_id AND prev.status IN ('queued', 'retrying', 'running')
+    WHERE j.job_id = msg.job_id AND prev.job_id = j.job_id
+      AND prev.status IN ('queued', 'retrying', 'running', 'sleeping', 'waiting')
     RETURNING j.job_id, j.attempts, j.code_hash, j.payload, j.cache_id, j.timeout_ms, j.trace_id,
-              j.max_attempts, j.retry_on_error, j.created_at, msg.msg_id, msg.read_ct,
+              j.max_attempts, j.retry_on_error, j.created_at, j.steps, msg.msg_id, msg.read_ct,
               prev.status AS prev_status, prev.attempts AS prev_attempts, prev.started_at AS prev_started_at
 ),
 lost AS (
@@ -126,7 +127,7 @@ ev AS (
 -- Columns in the order of store.models.Claimed, after runnable and poison (read as tuples: cheaper).
 SELECT c.job_id IS NOT NULL AS runnable, m.read_ct > %(max_deliveries)s AS poison, m.job_id, m.msg_id,
        c.attempts, jc.code, c.code_hash, c.payload, c.cache_id, c.timeout_ms, c.trace_id, c.max_attempts,
-       c.retry_on_error, c.created_at
+       c.retry_on_error, c.created_at, c.steps
 FROM msg m LEFT JOIN claimed c USING (msg_id) LEFT JOIN job_code jc USING (code_hash);
 
 -- name: claim_start
@@ -185,7 +186,12 @@ done AS (
     FROM r
     WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
       AND j.job_id = ANY(ARRAY(SELECT job_id FROM r))  -- by primary key, never a scan of the jobs
-    RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error, j.started_at, r.duration_ms
+    RETURNING j.job_id, j.msg_id, r.attempt, r.run_at, r.error, j.started_at, r.duration_ms, j.steps
+),
+-- A workflow run's next attempt runs its failed steps again, each with its retries anew.
+again AS (
+    UPDATE job_steps s SET status = 'retrying', tries = 0
+    FROM done WHERE done.steps IS NOT NULL AND s.job_id = done.job_id AND s.status = 'failed'
 ),
 att AS (
     INSERT INTO job_attempts (job_id, attempt, outcome, started_at, duration_ms, error)
@@ -237,7 +243,7 @@ FROM done d;
 SELECT j.job_id, j.job_type, j.status, j.payload, j.result, j.error, c.code, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.execution_logs, j.logs_truncated, j.attempts, j.max_attempts, j.timeout_ms,
        j.retry_on_error, j.idempotency_key, j.trace_id, j.worker_version, j.schedule_id, j.event_id,
-       j.parent_job_id, j.msg_id, j.run_at, j.created_at, j.updated_at,
+       j.parent_job_id, j.steps, j.msg_id, j.run_at, j.created_at, j.updated_at,
        j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j JOIN job_code c USING (code_hash) WHERE j.job_id = %(job_id)s;
 
@@ -252,7 +258,7 @@ FROM job_events WHERE job_id = %(job_id)s ORDER BY event_id;
 -- jobs are listed by list_live_jobs.
 SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
-       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.run_at, j.created_at,
+       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.steps, j.run_at, j.created_at,
        j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j
 WHERE (%(status)s::text IS NULL OR j.status = %(status)s::text)
@@ -276,7 +282,7 @@ LIMIT %(limit)s;
 -- change): they are the jobs with a message on the queue, and the queue holds only live jobs.
 SELECT j.job_id, j.status, j.error, left(j.result::text, 200) AS result_preview, j.code_hash, j.language,
        j.worker_id, j.cache_id, j.attempts, j.max_attempts, j.timeout_ms, j.retry_on_error, j.idempotency_key,
-       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.run_at, j.created_at,
+       j.trace_id, j.worker_version, j.schedule_id, j.event_id, j.parent_job_id, j.steps, j.run_at, j.created_at,
        j.updated_at, j.started_at, j.finished_at, j.duration_ms, j.cold_start
 FROM jobs_state j
 WHERE j.job_id = ANY(ARRAY(SELECT (m.message->>'job_id')::bigint FROM pgmq.q_jobs m))
@@ -342,6 +348,9 @@ upd AS (
     WHERE s.job_id = j.job_id AND j.status IN ('failed', 'dead')
     RETURNING s.job_id, j.status AS was, j.attempts
 ),
+again AS (
+    UPDATE job_steps s SET status = 'retrying', tries = 0 FROM upd WHERE s.job_id = upd.job_id AND s.status = 'failed'
+),
 ev AS (
     INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
     SELECT job_id, was, 'queued', attempts, jsonb_build_object('reason', %(reason)s::text) FROM upd
@@ -355,7 +364,8 @@ SELECT (SELECT status FROM j) AS status_before, (SELECT job_id FROM upd) AS retr
        (SELECT n FROM dlq) AS dead_letters_archived;
 
 -- name: cancel_job
--- Cancel a job that has not started (or waits to retry): it never runs; its message is deleted.
+-- Cancel a job that has not started, waits to retry, or is a workflow run sleeping or waiting between
+-- calls: it never runs again; its message is deleted.
 WITH j AS (
     SELECT job_id, status, msg_id, attempts FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE
 ),
@@ -363,7 +373,7 @@ upd AS (
     UPDATE jobs_state s
     SET status = 'cancelled', finished_at = now(), updated_at = now(), run_at = NULL
     FROM j
-    WHERE s.job_id = j.job_id AND j.status IN ('queued', 'retrying')
+    WHERE s.job_id = j.job_id AND j.status IN ('queued', 'retrying', 'sleeping', 'waiting')
     RETURNING s.job_id, j.status AS was, j.msg_id, j.attempts
 ),
 ev AS (
@@ -649,3 +659,154 @@ WHERE (%(name)s::text IS NULL OR e.name = %(name)s::text)
   AND (%(event_id)s::bigint IS NULL OR e.event_id = %(event_id)s::bigint)
 ORDER BY e.event_id DESC
 LIMIT %(limit)s;
+
+-- Workflows (migration 0010): a run's steps, the events sent to it, and its progress between calls.
+
+-- name: workflow_steps
+-- The steps of some workflow runs in the order each reached them. `due`: a sleep that has ended or a
+-- wait that has timed out, by the database's clock (the dispatcher tells the replay so).
+SELECT job_id, name, seq, kind, status, result, error, attempts, tries, event_type,
+       extract(epoch FROM until) * 1000 AS until_ms, until <= now() AS due
+FROM job_steps WHERE job_id = ANY(%(job_ids)s::bigint[]) ORDER BY job_id, seq;
+
+-- name: lock_runs
+-- Workflow runs whose call may record (status `running`), locked for the rest of the transaction; the
+-- recorder keeps those whose attempt is the call's (the fencing token, as every record statement does).
+SELECT job_id, attempts FROM jobs_state
+WHERE job_id = ANY(%(job_ids)s::bigint[]) AND status = 'running' ORDER BY job_id FOR UPDATE;
+
+-- name: take_events
+-- Waiting steps take the oldest event of their type that no step has taken (the run's row is locked, so
+-- an event sent meanwhile waits for this transaction).
+WITH w AS (
+    SELECT * FROM jsonb_to_recordset(%(waits)s::jsonb) AS t(job_id bigint, name text, event_type text)
+),
+pick AS (
+    SELECT w.name, (SELECT i.inbox_id FROM job_inbox i
+                    WHERE i.job_id = w.job_id AND i.type = w.event_type AND i.taken_by IS NULL
+                    ORDER BY i.inbox_id LIMIT 1) AS inbox_id
+    FROM w
+)
+UPDATE job_inbox i SET taken_by = pick.name FROM pick WHERE i.inbox_id = pick.inbox_id
+RETURNING i.job_id, i.taken_by AS name, i.type, i.payload, i.received_at;
+
+-- name: save_steps
+-- Store what calls did at their steps: one row per run and step name, holding its latest state. A step's
+-- times come from the database's clock (a sleep's end as the run asked, at most 366 days ahead).
+WITH s AS (
+    SELECT * FROM jsonb_to_recordset(%(steps)s::jsonb) AS t(
+        job_id bigint, name text, seq int, kind text, status text, result jsonb, error jsonb, attempts int,
+        tries int, config jsonb, until_ms float8, delay_ms float8, event_type text, duration_ms float8,
+        logs jsonb, finished boolean)
+)
+INSERT INTO job_steps AS j (job_id, name, seq, kind, status, result, error, attempts, tries, config, until,
+                            event_type, started_at, finished_at, duration_ms, logs)
+SELECT job_id, name, seq, kind, status, result, error, attempts, tries, config,
+       LEAST(COALESCE(to_timestamp(until_ms / 1000.0), now() + make_interval(secs => delay_ms / 1000.0)),
+             now() + interval '366 days'),
+       event_type, now() - make_interval(secs => COALESCE(duration_ms, 0) / 1000.0),
+       CASE WHEN finished THEN now() END, duration_ms, logs
+FROM s
+ON CONFLICT (job_id, name) DO UPDATE
+SET status = EXCLUDED.status, result = EXCLUDED.result, error = EXCLUDED.error, attempts = EXCLUDED.attempts,
+    tries = EXCLUDED.tries, config = COALESCE(EXCLUDED.config, j.config), until = EXCLUDED.until,
+    event_type = COALESCE(EXCLUDED.event_type, j.event_type), finished_at = EXCLUDED.finished_at,
+    duration_ms = COALESCE(EXCLUDED.duration_ms, j.duration_ms), logs = COALESCE(EXCLUDED.logs, j.logs)
+RETURNING job_id, name, until;
+
+-- name: settle_steps
+-- Sleeps that ended and waits that timed out, as the call that saw it was told: settled for good.
+UPDATE job_steps s SET status = r.status, finished_at = now()
+FROM jsonb_to_recordset(%(steps)s::jsonb) AS r(job_id bigint, name text, status text)
+WHERE s.job_id = r.job_id AND s.name = r.name AND s.status IN ('sleeping', 'waiting');
+
+-- name: count_steps
+-- How many steps runs have recorded (a run that ends in the call that recorded a step).
+UPDATE jobs_state j SET steps = (SELECT count(*) FROM job_steps s WHERE s.job_id = j.job_id)
+WHERE j.job_id = ANY(%(job_ids)s::bigint[]);
+
+-- name: record_progress
+-- Workflow runs that stopped at a step: the job shows where it is (queued for its next call, sleeping,
+-- waiting, or retrying a step) and its message is replaced by one due then, in one statement (a new
+-- message wakes dispatchers at commit). A call that made progress uses up none of the job's attempts:
+-- max_attempts moves on with the attempt number, which stays the fencing token.
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset(%(runs)s::jsonb) AS t(
+        job_id bigint, attempt int, status text, run_at timestamptz, error jsonb, detail jsonb)
+),
+old AS (
+    SELECT job_id, msg_id FROM jobs_state WHERE job_id = ANY(ARRAY(SELECT job_id FROM r))
+),
+done AS (
+    UPDATE jobs_state j
+    SET status = r.status, run_at = COALESCE(r.run_at, now()), max_attempts = j.max_attempts + 1,
+        error = r.error, steps = (SELECT count(*) FROM job_steps s WHERE s.job_id = j.job_id),
+        updated_at = now(),
+        msg_id = (SELECT pgmq.send('jobs', jsonb_build_object('job_id', j.job_id),
+                                   GREATEST(COALESCE(r.run_at, clock_timestamp()), clock_timestamp())))
+    FROM r
+    WHERE j.job_id = r.job_id AND j.attempts = r.attempt AND j.status = 'running'
+      AND j.job_id = ANY(ARRAY(SELECT job_id FROM r))  -- by primary key, never a scan of the jobs
+    RETURNING j.job_id, r.status, r.attempt, r.detail
+),
+gone AS (
+    DELETE FROM pgmq.q_jobs m USING old, done WHERE m.msg_id = old.msg_id AND old.job_id = done.job_id
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, 'running', status, attempt, detail FROM done WHERE status <> 'queued'
+)
+SELECT job_id FROM done;
+
+-- name: job_steps
+-- One run's steps in the order it reached them.
+SELECT name, seq, kind, status, result, error, attempts, config, until, event_type, started_at, finished_at,
+       duration_ms, logs
+FROM job_steps WHERE job_id = %(job_id)s ORDER BY seq;
+
+-- name: job_inbox
+-- Events sent to one run, newest first.
+SELECT inbox_id, type, payload, received_at, taken_by FROM job_inbox
+WHERE job_id = %(job_id)s ORDER BY inbox_id DESC LIMIT 100;
+
+-- name: lock_job
+-- A job's status, its row locked (an event delivery decides on it).
+SELECT status FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE;
+
+-- name: waiting_step
+-- The step a waiting run waits at, if it waits for this type.
+SELECT name, event_type FROM job_steps
+WHERE job_id = %(job_id)s AND kind = 'wait' AND status = 'waiting' ORDER BY seq DESC LIMIT 1;
+
+-- name: add_inbox
+-- Keep an event sent to a run; taken_by names the step it woke (NULL: not waited for yet).
+INSERT INTO job_inbox (job_id, type, payload, taken_by) VALUES (%(job_id)s, %(type)s, %(payload)s, %(taken_by)s)
+RETURNING inbox_id, received_at;
+
+-- name: wake_waiting
+-- An event woke a waiting run: its step is completed with the event, and its message is replaced by one
+-- due now (a new message wakes dispatchers at commit), in one statement.
+WITH st AS (
+    UPDATE job_steps SET status = 'completed', result = %(event)s::jsonb, finished_at = now()
+    WHERE job_id = %(job_id)s AND name = %(name)s AND status = 'waiting'
+    RETURNING job_id
+),
+old AS (
+    SELECT j.job_id, j.msg_id FROM jobs_state j, st WHERE j.job_id = st.job_id
+),
+done AS (
+    UPDATE jobs_state j
+    SET status = 'queued', run_at = now(), updated_at = now(),
+        msg_id = (SELECT pgmq.send('jobs', jsonb_build_object('job_id', j.job_id)))
+    FROM old WHERE j.job_id = old.job_id AND j.status = 'waiting'
+    RETURNING j.job_id, j.attempts
+),
+gone AS (
+    DELETE FROM pgmq.q_jobs m USING old, done WHERE m.msg_id = old.msg_id AND old.job_id = done.job_id
+),
+ev AS (
+    INSERT INTO job_events (job_id, from_status, to_status, attempt, detail)
+    SELECT job_id, 'waiting', 'queued', attempts, jsonb_build_object('step', %(name)s::text, 'event', %(type)s::text)
+    FROM done
+)
+SELECT count(*) AS woken FROM done;

@@ -26,7 +26,7 @@ async def requeue(conn: DictConn, job_id: int, *, budget: int, reason: str) -> S
 
 
 async def cancel(conn: DictConn, job_id: int) -> Steered:
-    """A queued or retrying job to `cancelled`; its message archived."""
+    """A queued, retrying, sleeping or waiting job to `cancelled`; its message deleted."""
     row = await (await conn.execute(q("cancel_job"), {"job_id": job_id})).fetchone()
     return _steered(row["status_before"], row["cancelled"]) if row else Steered(None, False)
 

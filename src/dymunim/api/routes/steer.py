@@ -26,7 +26,7 @@ async def retry(job_id: int, state: State) -> Job:
     return await lookups.job(state, job_id)
 
 
-@router.post("/{job_id}/cancel", response_model=Job, summary="Cancel a queued or retrying job")
+@router.post("/{job_id}/cancel", response_model=Job, summary="Cancel a queued, retrying, sleeping or waiting job")
 async def cancel(job_id: int, state: State) -> Job:
-    _check(await actions.cancel(state.pool, job_id), job_id, "cancelled", "queued or retrying")
+    _check(await actions.cancel(state.pool, job_id), job_id, "cancelled", "queued, retrying, sleeping or waiting")
     return await lookups.job(state, job_id)
