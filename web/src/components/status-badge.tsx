@@ -1,9 +1,25 @@
-import { statusStyle } from "@/lib/status";
+import { statusStyle, stepStyle } from "@/lib/status";
 import { cn } from "@/lib/utils";
 
-export function StatusBadge({ status, className }: { status: string; className?: string }) {
-  const s = statusStyle(status);
-  const pulsing = status === "running" || status === "retrying";
+const PULSING = new Set(["running", "retrying"]);
+
+/**
+ * A job's status as a pill; `step` colours a workflow step's status instead. `pulse` says whether the
+ * dot beats (by default: a job running or retrying).
+ */
+export function StatusBadge({
+  status,
+  className,
+  step = false,
+  pulse,
+}: {
+  status: string;
+  className?: string;
+  step?: boolean;
+  pulse?: boolean;
+}) {
+  const s = step ? stepStyle(status) : statusStyle(status);
+  const pulsing = pulse ?? PULSING.has(status);
   return (
     <span
       data-status={status}

@@ -219,8 +219,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a queued or retrying job */
+        /** Cancel a queued, retrying, sleeping or waiting job */
         post: operations["cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event to a workflow run (step.waitForEvent)
+         * @description A run waiting for this type takes it at once and goes on; a run that has not finished keeps it until it waits for this type. 409 once the job has finished.
+         */
+        post: operations["send_event"];
         delete?: never;
         options?: never;
         head?: never;
@@ -675,6 +695,27 @@ export interface components {
             ok: boolean;
         };
         /**
+         * InboxEvent
+         * @description An event sent to a run (POST /api/jobs/{id}/events).
+         */
+        InboxEvent: {
+            /** Inbox Id */
+            inbox_id: number;
+            payload: components["schemas"]["JsonValue"];
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Taken By
+             * @description The waitForEvent step that received it; null: not yet
+             */
+            taken_by: string | null;
+            /** Type */
+            type: string;
+        };
+        /**
          * Job
          * @description A job with everything it holds; `events` and `attempt_history` when asked for one job.
          */
@@ -712,6 +753,11 @@ export interface components {
             finished_at: string | null;
             /** Idempotency Key */
             idempotency_key: string | null;
+            /**
+             * Inbox
+             * @description Events sent to the run, newest first
+             */
+            inbox: components["schemas"]["InboxEvent"][] | null;
             /** Job Id */
             job_id: number;
             /** Job Type */
@@ -743,6 +789,16 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Step History
+             * @description A workflow's steps, in the order it reached them
+             */
+            step_history: components["schemas"]["Step"][] | null;
+            /**
+             * Steps
+             * @description Steps a workflow run has recorded; null: not a workflow
+             */
+            steps: number | null;
             /** Timeout Ms */
             timeout_ms: number;
             /** Trace Id */
@@ -752,6 +808,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description What a `waiting` run waits for */
+            waiting_for: components["schemas"]["WaitingFor"] | null;
             /** Worker Id */
             worker_id: string | null;
             /**
@@ -873,11 +931,11 @@ export interface components {
         };
         /**
          * JobStatus
-         * @description A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006); a test
+         * @description A job's state. Postgres holds the same list in CHECK constraints (migrations 0001, 0006, 0010); a test
          *     compares the two.
          * @enum {string}
          */
-        JobStatus: "queued" | "running" | "succeeded" | "failed" | "retrying" | "dead" | "cancelled";
+        JobStatus: "queued" | "running" | "succeeded" | "failed" | "retrying" | "dead" | "cancelled" | "sleeping" | "waiting";
         /**
          * JobSummary
          * @description A job as lists show it: no code, payload or logs; the result as a short preview.
@@ -936,6 +994,11 @@ export interface components {
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["JobStatus"];
+            /**
+             * Steps
+             * @description Steps a workflow run has recorded; null: not a workflow
+             */
+            steps: number | null;
             /** Timeout Ms */
             timeout_ms: number;
             /** Trace Id */
@@ -1211,6 +1274,17 @@ export interface components {
             /** Replayed */
             replayed: number;
         };
+        /** RunEventIn */
+        RunEventIn: {
+            /** @description What the waiting step receives as event.payload */
+            payload?: components["schemas"]["JsonValue"];
+            /**
+             * Type
+             * @description The type a step.waitForEvent waits for
+             * @example approved
+             */
+            type: string;
+        };
         /** RunIn */
         RunIn: {
             /** Max Attempts */
@@ -1455,6 +1529,88 @@ export interface components {
             schedules: components["schemas"]["Schedule"][];
         };
         /**
+         * SentEvent
+         * @description The answer of POST /api/jobs/{id}/events.
+         */
+        SentEvent: {
+            /**
+             * Delivered To
+             * @description The waiting step it woke; null: kept until the run waits for it
+             */
+            delivered_to: string | null;
+            /** Inbox Id */
+            inbox_id: number;
+            /** Job Id */
+            job_id: number;
+            /** Type */
+            type: string;
+        };
+        /**
+         * Step
+         * @description One step of a workflow run (step.do, step.sleep / sleepUntil, step.waitForEvent), as it stands.
+         */
+        Step: {
+            /**
+             * Attempts
+             * @description do: how often its callback ran, over all of the job's attempts
+             */
+            attempts: number;
+            /**
+             * Config
+             * @description do: its retries and timeout
+             */
+            config: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /**
+             * Duration Ms
+             * @description do: its callback's last run
+             */
+            duration_ms: number | null;
+            error: components["schemas"]["JobError"] | null;
+            /**
+             * Event Type
+             * @description wait: the event type it waits for
+             */
+            event_type: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "do" | "sleep" | "wait";
+            /**
+             * Logs
+             * @description What the call that last ran it logged
+             */
+            logs: components["schemas"]["LogLine"][] | null;
+            /** Name */
+            name: string;
+            /** @description do: what it returned; wait: the event it received */
+            result: components["schemas"]["JsonValue"];
+            /**
+             * Seq
+             * @description The order the run first reached it, from 1
+             */
+            seq: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "retrying" | "sleeping" | "waiting" | "timed_out";
+            /**
+             * Until
+             * @description sleep: when it ends; wait: when it times out; retrying: next try
+             */
+            until: string | null;
+        };
+        /**
          * Subscription
          * @description Events named `pattern` (or starting with it, if it ends in `*`) start a job of the worker.
          */
@@ -1507,6 +1663,15 @@ export interface components {
              * @constant
              */
             language?: "javascript";
+        };
+        /** WaitingFor */
+        WaitingFor: {
+            /** Event Type */
+            event_type: string;
+            /** Step */
+            step: string;
+            /** Timeout At */
+            timeout_at: string | null;
         };
         /** WorkerIn */
         WorkerIn: {
@@ -2104,6 +2269,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description An error (application/problem+json) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunEventIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentEvent"];
                 };
             };
             /** @description An error (application/problem+json) */

@@ -27,6 +27,8 @@ import type {
   ScheduleIn,
   SchedulePatch,
   SchedulePreview,
+  SendEventIn,
+  SentEvent,
   Subscription,
   WorkerRun,
   WorkerSummary,
@@ -168,6 +170,9 @@ export function createApi(client = createApiClient()) {
       unwrap(client.POST("/api/jobs/{job_id}/retry", { params: { path: { job_id: id } } })),
     cancelJob: (id: JobId): Promise<Job> =>
       unwrap(client.POST("/api/jobs/{job_id}/cancel", { params: { path: { job_id: id } } })),
+    /** An event for a workflow run: wakes the step waiting for its type, else waits in the run's inbox. */
+    sendEvent: (id: JobId, body: SendEventIn): Promise<SentEvent> =>
+      unwrap(client.POST("/api/jobs/{job_id}/events", { params: { path: { job_id: id } }, body })),
     metrics: (rangeMinutes: number, signal?: AbortSignal): Promise<Metrics> =>
       unwrap(client.GET("/api/metrics", { params: { query: { range_minutes: rangeMinutes } }, signal })),
     queues: (signal?: AbortSignal): Promise<{ queues: QueueInfo[] }> =>

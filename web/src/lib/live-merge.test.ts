@@ -23,6 +23,7 @@ function summary(id: number, over: Partial<JobSummary> = {}): JobSummary {
     schedule_id: null,
     event_id: null,
     parent_job_id: null,
+    steps: null,
     run_at: null,
     created_at: "2026-11-25T12:00:00Z",
     updated_at: "2026-11-25T12:00:00Z",

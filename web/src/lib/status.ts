@@ -1,8 +1,9 @@
-import type { JobStatus } from "./types";
+import type { JobStatus, StepStatus } from "./types";
 
 export const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "dead", "cancelled"]);
 export const RETRYABLE: ReadonlySet<string> = new Set(["failed", "dead"]);
-export const CANCELLABLE: ReadonlySet<string> = new Set(["queued", "retrying"]);
+// A running job is never cancelled (its attempt is in flight); a workflow between calls is.
+export const CANCELLABLE: ReadonlySet<string> = new Set(["queued", "retrying", "sleeping", "waiting"]);
 
 export const isTerminal = (s: string) => TERMINAL.has(s);
 export const canRetry = (s: string) => RETRYABLE.has(s);
@@ -19,6 +20,16 @@ export const STATUS_STYLE: Record<JobStatus, { badge: string; dot: string; label
     label: "Running",
     badge: "bg-sky-500/10 text-sky-700 ring-sky-500/30 dark:text-sky-300",
     dot: "bg-sky-500",
+  },
+  sleeping: {
+    label: "Sleeping",
+    badge: "bg-indigo-500/10 text-indigo-700 ring-indigo-500/30 dark:text-indigo-300",
+    dot: "bg-indigo-400",
+  },
+  waiting: {
+    label: "Waiting",
+    badge: "bg-violet-500/10 text-violet-700 ring-violet-500/30 dark:text-violet-300",
+    dot: "bg-violet-500",
   },
   succeeded: {
     label: "Succeeded",
@@ -53,6 +64,55 @@ export function statusStyle(s: string) {
       label: s,
       badge: "bg-muted text-muted-foreground ring-border",
       dot: "bg-muted-foreground",
+    }
+  );
+}
+
+/**
+ * A workflow step's colours: `badge` as for jobs, `bar` for its waterfall bar. A step that is under
+ * way (retrying, sleeping, waiting) borrows the job status it keeps the run in.
+ */
+export const STEP_STYLE: Record<StepStatus, { badge: string; dot: string; bar: string; label: string }> = {
+  completed: {
+    label: "Completed",
+    badge: STATUS_STYLE.succeeded.badge,
+    dot: STATUS_STYLE.succeeded.dot,
+    bar: "bg-emerald-500/80",
+  },
+  failed: { label: "Failed", badge: STATUS_STYLE.failed.badge, dot: STATUS_STYLE.failed.dot, bar: "bg-red-500/80" },
+  retrying: {
+    label: "Retrying",
+    badge: STATUS_STYLE.retrying.badge,
+    dot: STATUS_STYLE.retrying.dot,
+    bar: "bg-amber-500/80",
+  },
+  sleeping: {
+    label: "Sleeping",
+    badge: STATUS_STYLE.sleeping.badge,
+    dot: STATUS_STYLE.sleeping.dot,
+    bar: "bg-indigo-400/80",
+  },
+  waiting: {
+    label: "Waiting",
+    badge: STATUS_STYLE.waiting.badge,
+    dot: STATUS_STYLE.waiting.dot,
+    bar: "bg-violet-500/80",
+  },
+  timed_out: {
+    label: "Timed out",
+    badge: "bg-orange-500/10 text-orange-700 ring-orange-500/30 dark:text-orange-300",
+    dot: "bg-orange-500",
+    bar: "bg-orange-500/80",
+  },
+};
+
+export function stepStyle(s: string) {
+  return (
+    STEP_STYLE[s as StepStatus] ?? {
+      label: s,
+      badge: "bg-muted text-muted-foreground ring-border",
+      dot: "bg-muted-foreground",
+      bar: "bg-muted-foreground/60",
     }
   );
 }

@@ -16,6 +16,8 @@ export type JobStatus = Schemas["JobStatus"];
 export const JOB_STATUSES = [
   "queued",
   "running",
+  "sleeping",
+  "waiting",
   "succeeded",
   "failed",
   "retrying",
@@ -39,6 +41,18 @@ export type JobSummary = Schemas["JobSummary"];
 export type JobPage = Schemas["JobPage"];
 /** The body of POST /api/jobs. */
 export type JobSubmit = Schemas["JobSpec"];
+/** One step of a workflow run (step.do, step.sleep, step.waitForEvent), as it stands. */
+export type Step = Schemas["Step"];
+export type StepKind = Step["kind"];
+export type StepStatus = Step["status"];
+/** What a `waiting` run waits for: the step and the event type, and when that wait times out. */
+export type WaitingFor = Schemas["WaitingFor"];
+/** An event sent to a run (POST /api/jobs/{id}/events); `taken_by` is the step that received it. */
+export type InboxEvent = Schemas["InboxEvent"];
+/** The body of POST /api/jobs/{id}/events. */
+export type SendEventIn = Schemas["RunEventIn"];
+/** Its answer: `delivered_to` is the waiting step it woke, null when kept until the run waits for it. */
+export type SentEvent = Schemas["SentEvent"];
 /** One line of the /api/events stream. */
 export type LiveEvent = Schemas["LiveEvent"];
 

@@ -81,7 +81,9 @@ export function KpiCards({ metrics }: { metrics: UseQueryResult<Metrics> }) {
         <Kpi
           label="In flight"
           value={formatNumber(inFlight)}
-          hint={`${c.running ?? 0} running · ${c.queued ?? 0} queued · ${c.retrying ?? 0} retrying`}
+          hint={`${c.running ?? 0} running · ${c.queued ?? 0} queued · ${c.retrying ?? 0} retrying${
+            c.sleeping || c.waiting ? ` · ${(c.sleeping ?? 0) + (c.waiting ?? 0)} asleep or waiting` : ""
+          }`}
         />
         <Kpi
           label="Execution p50 / p95"

@@ -33,6 +33,8 @@ const tooltipStyle = {
 const STATUS_COLOR: Record<string, string> = {
   queued: "#94a3b8",
   running: "#0ea5e9",
+  sleeping: "#818cf8",
+  waiting: "#8b5cf6",
   succeeded: "#10b981",
   failed: "#ef4444",
   retrying: "#f59e0b",
