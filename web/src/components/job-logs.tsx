@@ -10,14 +10,22 @@ const LEVEL: Record<string, string> = {
   log: "text-muted-foreground",
 };
 
-export function JobLogs({ logs, truncated }: { logs: LogLine[] | null | undefined; truncated?: boolean }) {
+export function JobLogs({
+  logs,
+  truncated,
+  testid = "job-logs",
+}: {
+  logs: LogLine[] | null | undefined;
+  truncated?: boolean;
+  testid?: string;
+}) {
   if (!logs?.length) return (
       <p className="rounded-lg border border-dashed px-3 py-3 text-center text-xs text-muted-foreground">
         No console output
       </p>
     );
   return (
-    <div className="max-h-96 overflow-auto rounded-lg border bg-muted/30 font-mono text-[12.5px]" data-testid="job-logs">
+    <div className="max-h-96 overflow-auto rounded-lg border bg-muted/30 font-mono text-[12.5px]" data-testid={testid}>
       <table className="w-full">
         <tbody>
           {logs.map((l, i) => (

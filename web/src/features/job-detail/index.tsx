@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { ArrowLeftIcon, BanIcon, RotateCcwIcon } from "lucide-react";
 import { CodeEditor } from "@/components/code-editor";
@@ -14,9 +15,15 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { api, keys } from "@/lib/api";
 import { canCancel, canRetry, isTerminal } from "@/lib/status";
 import type { Job } from "@/lib/types";
+import { useNow } from "@/lib/use-now";
+import { isWorkflow } from "@/lib/workflow";
 import { JobSummary } from "./components/job-summary";
 import { Attempts } from "./components/attempts";
 import { Chain } from "./components/chain";
+import { Inbox } from "./components/inbox";
+import { SleepingCallout, WaitingCallout } from "./components/run-state";
+import { SendEventDialog } from "./components/send-event-dialog";
+import { StepsCard } from "./components/steps";
 import { Timeline } from "./components/timeline";
 
 const route = getRouteApi("/jobs/$jobId");
@@ -35,6 +42,10 @@ export function JobDetailPage() {
     void qc.invalidateQueries({ queryKey: keys.jobs });
   };
   const retry = useMutation({ mutationFn: () => api.retryJob(id), onSuccess: onDone });
+  // A workflow run under way ticks each second: its countdown and its growing waterfall bars.
+  const workflowLive = !!q.data && isWorkflow(q.data) && !isTerminal(q.data.status);
+  const now = useNow(1000, workflowLive);
+  const [sending, setSending] = useState(false);
   const cancel = useMutation({ mutationFn: () => api.cancelJob(id), onSuccess: onDone });
 
   if (!Number.isInteger(id) || id <= 0) return <EmptyState title={`"${jobId}" is not a job id`} />;
@@ -63,6 +74,7 @@ export function JobDetailPage() {
 
   const job = q.data;
   const actionError = retry.error ?? cancel.error;
+  const workflow = isWorkflow(job);
   return (
     <div className="flex flex-col gap-6">
       <div>
@@ -70,7 +82,9 @@ export function JobDetailPage() {
         <div className="mt-2 flex flex-wrap items-center justify-between gap-3">
           <div className="flex items-center gap-3">
             <h1 className="font-mono text-xl font-semibold tracking-tight">Job #{job.job_id}</h1>
-            <StatusBadge status={job.status} className="text-sm" />
+            <span data-testid="job-status">
+              <StatusBadge status={job.status} className="text-sm" />
+            </span>
             {!isTerminal(job.status) && (
               <span className="text-xs text-muted-foreground">updating live</span>
             )}
@@ -95,11 +109,16 @@ export function JobDetailPage() {
         )}
       </div>
 
+      {job.status === "waiting" && <WaitingCallout job={job} onSend={() => setSending(true)} />}
+      {job.status === "sleeping" && <SleepingCallout job={job} now={now} />}
+
       <JobSummary job={job} />
+      {workflow && <SendEventDialog job={job} open={sending} onOpenChange={setSending} />}
 
       <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="flex min-w-0 flex-col gap-6">
           {job.error && <JobError error={job.error} />}
+          {workflow && <StepsCard job={job} now={now} onSend={() => setSending(true)} />}
           <Card>
             <CardContent className="pt-4">
               <Tabs defaultValue={job.status === "succeeded" ? "result" : job.execution_logs?.length ? "logs" : "code"}>
@@ -140,6 +159,7 @@ export function JobDetailPage() {
           </Card>
         </div>
         <div className="flex flex-col gap-6 self-start">
+          {workflow && (job.inbox?.length || !isTerminal(job.status)) ? <Inbox events={job.inbox ?? []} /> : null}
           <Chain job={job} />
           <Card>
             <CardHeader>

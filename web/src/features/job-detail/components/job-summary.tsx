@@ -15,6 +15,8 @@ function Field({ label, children, mono }: { label: string; children: React.React
   );
 }
 
+const NEXT_RUN_LABEL = { retrying: "Retries at", queued: "Runs at", sleeping: "Wakes at" } as const;
+
 export function JobSummary({ job }: { job: Job }) {
   return (
     <Card className="px-5 py-4">
@@ -52,10 +54,25 @@ export function JobSummary({ job }: { job: Job }) {
             </span>
           </Tooltip>
         </Field>
-        {(job.status === "retrying" || job.status === "queued") && job.run_at ? (
-          <Field label={job.status === "retrying" ? "Retries at" : "Runs at"}>
+        {job.status === "waiting" && job.waiting_for?.timeout_at ? (
+          <Field label="Times out">
+            <Tooltip content={formatDateTime(job.waiting_for.timeout_at)}>
+              <span data-testid="next-run" className="font-medium text-violet-700 dark:text-violet-300">
+                <RelativeTime value={job.waiting_for.timeout_at} />
+              </span>
+            </Tooltip>
+          </Field>
+        ) : (job.status === "retrying" || job.status === "queued" || job.status === "sleeping") && job.run_at ? (
+          <Field label={NEXT_RUN_LABEL[job.status]}>
             <Tooltip content={formatDateTime(job.run_at)}>
-              <span data-testid="next-run" className="font-medium text-amber-600 dark:text-amber-400">
+              <span
+                data-testid="next-run"
+                className={
+                  job.status === "sleeping"
+                    ? "font-medium text-indigo-700 dark:text-indigo-300"
+                    : "font-medium text-amber-600 dark:text-amber-400"
+                }
+              >
                 <RelativeTime value={job.run_at} />
               </span>
             </Tooltip>
