@@ -1,4 +1,5 @@
 import { Link } from "@tanstack/react-router";
+import { WorkflowIcon } from "lucide-react";
 import { JobOrigin } from "@/components/job-origin";
 import { RelativeTime } from "@/components/relative-time";
 import { StatusBadge } from "@/components/status-badge";
@@ -44,7 +45,19 @@ export function JobsTable({ jobs }: { jobs: JobSummary[] }) {
                 </Link>
               </TableCell>
               <TableCell>
-                <StatusBadge status={j.status} />
+                <span className="flex items-center gap-1.5">
+                  <StatusBadge status={j.status} />
+                  {j.steps != null && (
+                    <span
+                      data-testid="step-count"
+                      title={`A workflow run: ${j.steps} ${j.steps === 1 ? "step" : "steps"} recorded`}
+                      className="inline-flex items-center gap-1 rounded-md bg-muted px-1.5 py-0.5 text-[11px] whitespace-nowrap text-muted-foreground tabular-nums"
+                    >
+                      <WorkflowIcon className="size-3" />
+                      {j.steps} {j.steps === 1 ? "step" : "steps"}
+                    </span>
+                  )}
+                </span>
               </TableCell>
               <TableCell className="max-w-44 truncate font-mono text-xs text-muted-foreground">
                 {j.worker_id ? (

@@ -61,10 +61,21 @@ export function RunResult<V>({
 function Outcome({ job }: { job: Job }) {
   return (
     <>
-      {!isTerminal(job.status) && (
-        <p className="text-sm text-muted-foreground">
-          Still {job.status} after 30 s of waiting; follow it on the job page.
+      {job.status === "sleeping" || job.status === "waiting" ? (
+        <p className="text-sm text-muted-foreground" data-testid="run-between-steps">
+          The workflow {job.status === "sleeping" ? "sleeps" : "waits for an event"} between steps; follow it, and
+          send it events, on the{" "}
+          <Link to="/jobs/$jobId" params={{ jobId: String(job.job_id) }} className="text-primary hover:underline">
+            job page
+          </Link>
+          .
         </p>
+      ) : (
+        !isTerminal(job.status) && (
+          <p className="text-sm text-muted-foreground">
+            Still {job.status} after 30 s of waiting; follow it on the job page.
+          </p>
+        )
       )}
       {job.error && <JobError error={job.error} />}
       {job.status === "succeeded" && (
