@@ -398,7 +398,12 @@ function newWorkflow(opts) {
         report = { kind: "do", name: n, ok: true, result: serialiseResult(value, opts.max_result_bytes),
                    duration_ms: apply(dateNow, DateC, []) - t0, retries: cfg.retries, timeout_ms: cfg.timeout_ms };
       } catch (e) {
-        report = { kind: "do", name: n, ok: false, error: toError(e, opts.wrap_offset),
+        const error = toError(e, opts.wrap_offset);
+        if (e instanceof ResultError) {
+          error.message = "step " + stringify(n) + ": " + error.message;
+          error.stack = "ResultError: " + error.message;
+        }
+        report = { kind: "do", name: n, ok: false, error,
                    duration_ms: apply(dateNow, DateC, []) - t0, retries: cfg.retries, timeout_ms: cfg.timeout_ms };
       } finally {
         clearT(timer);
