@@ -679,3 +679,114 @@ test("job code that replaces JSON.stringify does not change what its effects say
     { type: "enqueue", worker_id: null, code: "return 1", payload: 7, delay_ms: null, idempotency_key: null },
   ]);
 });
+
+// Durable workflows: each call replays run(event, step) with the steps stored so far and stops at the
+// first new one (or a sleep or wait), reporting what it did.
+const WF = `export default {
+  async run(event, step) {
+    const a = await step.do("a", async () => event.payload.n + 1);
+    const b = await step.do("b", { retries: { limit: 2, delay: "2 seconds", backoff: "linear" }, timeout: "1 minute" },
+                            async () => ({ twice: a * 2 }));
+    await step.sleep("nap", "1 hour");
+    const ev = await step.waitForEvent("ok", { type: "approved", timeout: "5 minutes" });
+    return { a, b, got: ev.payload, at: event.timestamp.toISOString(), id: event.id };
+  }
+}`;
+const wfCall = (steps, extra = {}) => run({ code: WF, payload: { n: 1 }, job_id: 9, created_at: "2026-01-02T03:04:05.000Z",
+                                            workflow: steps === null ? null : { steps }, ...extra });
+
+test("a workflow call runs the first new step and stops at the next one", async () => {
+  const first = await wfCall(null);
+  assert.equal(first.ok, true, JSON.stringify(first));
+  assert.equal(first.result, null);
+  assert.equal(first.workflow.suspended, true);
+  assert.equal(first.workflow.steps.length, 1);
+  const [a] = first.workflow.steps;
+  assert.deepEqual([a.kind, a.name, a.ok, a.result], ["do", "a", true, 2]);
+  assert.deepEqual(a.retries, { limit: 5, delay_ms: 10000, backoff: "exponential" }, "Cloudflare's defaults");
+
+  const second = await wfCall([{ name: "a", kind: "do", status: "completed", result: 2, attempts: 1 }]);
+  const [b, nap] = second.workflow.steps;
+  assert.deepEqual([b.name, b.result, b.retries, b.timeout_ms], ["b", { twice: 4 }, { limit: 2, delay_ms: 2000, backoff: "linear" }, 60000]);
+  assert.equal(nap.kind, "sleep", "a sleep right after a new step is reported in the same call");
+  assert.ok(Math.abs(nap.until_ms - (Date.now() + 3600_000)) < 60_000, JSON.stringify(nap));
+
+  const done = [{ name: "a", kind: "do", status: "completed", result: 2 },
+                { name: "b", kind: "do", status: "completed", result: { twice: 4 } }];
+  const stillAsleep = await wfCall([...done, { name: "nap", kind: "sleep", status: "sleeping", until_ms: 123 }]);
+  assert.deepEqual(stillAsleep.workflow.steps, [{ kind: "sleep", name: "nap", until_ms: 123 }], "keeps its end");
+  const waits = await wfCall([...done, { name: "nap", kind: "sleep", status: "completed" }]);
+  assert.deepEqual(waits.workflow.steps, [{ kind: "wait", name: "ok", event_type: "approved", timeout_ms: 300000 }]);
+  const last = await wfCall([...done, { name: "nap", kind: "sleep", status: "completed" },
+                             { name: "ok", kind: "wait", status: "completed", result: { type: "approved", payload: "yes" } }]);
+  assert.deepEqual([last.ok, last.workflow.suspended, last.workflow.steps], [true, false, []]);
+  assert.deepEqual(last.result, { a: 2, b: { twice: 4 }, got: "yes", at: "2026-01-02T03:04:05.000Z", id: 9 });
+  const timedOut = await wfCall([...done, { name: "nap", kind: "sleep", status: "completed" },
+                                 { name: "ok", kind: "wait", status: "timed_out", event_type: "approved" }]);
+  assert.equal(timedOut.ok, false);
+  assert.equal(timedOut.error.name, "EventTimeoutError");
+});
+
+test("a failing step is reported with its error; a stored failure throws into run()", async () => {
+  const code = `export default { async run(e, step) {
+    try { await step.do("x", { retries: { limit: 1, delay: 10 } }, async (ctx) => { throw new TypeError("bad " + ctx.attempt); }); }
+    catch (err) { return "caught " + err.name + ": " + err.message; }
+  } }`;
+  const o = await run({ code, workflow: { steps: [{ name: "x", kind: "do", status: "retrying", attempts: 1 }] } });
+  assert.equal(o.ok, true);
+  assert.equal(o.workflow.suspended, true);
+  const [x] = o.workflow.steps;
+  assert.deepEqual([x.ok, x.error.name, x.error.message], [false, "TypeError", "bad 2"]);
+  const failed = await run({ code, workflow: { steps: [{ name: "x", kind: "do", status: "failed",
+                                                         error: { name: "TypeError", message: "bad 2", stack: null } }] } });
+  assert.deepEqual([failed.ok, failed.result, failed.workflow.suspended], [true, "caught TypeError: bad 2", false]);
+});
+
+test("the call's timeout inside a new step fails that step, not the run; parallel steps run one per call", async () => {
+  const slow = await run({ code: "export default { async run(e, step) { await step.do('s', () => new Promise(() => {})); } }",
+                           timeout_ms: 200 });
+  assert.equal(slow.ok, true, JSON.stringify(slow));
+  assert.deepEqual([slow.workflow.steps[0].name, slow.workflow.steps[0].ok, slow.workflow.steps[0].error.name],
+                   ["s", false, "TimeoutError"]);
+  const par = "export default { async run(e, step) { return await Promise.all([" +
+    "step.do('p', async () => { await new Promise(r => setTimeout(r, 50)); return 1; }), step.do('q', async () => 2)]); } }";
+  const one = await run({ code: par });
+  assert.deepEqual(one.workflow.steps.map((s) => [s.name, s.result]), [["p", 1]], "the first new step finishes first");
+  const two = await run({ code: par, workflow: { steps: [{ name: "p", kind: "do", status: "completed", result: 1 }] } });
+  assert.deepEqual(two.workflow.steps.map((s) => [s.name, s.result]), [["q", 2]]);
+  const all = await run({ code: par, workflow: { steps: [{ name: "p", kind: "do", status: "completed", result: 1 },
+                                                         { name: "q", kind: "do", status: "completed", result: 2 }] } });
+  assert.deepEqual([all.result, all.workflow.suspended], [[1, 2], false]);
+});
+
+test("step names, durations and configs are checked where the code calls them", async () => {
+  for (const [body, name, says] of [
+    ["await step.do('a', async () => 1); await step.do('a', async () => 2)", "WorkflowError", /unique per run/],
+    ["await step.do('', async () => 1)", "TypeError", /1 to 200 characters/],
+    ["await step.sleep('z', 'a while')", "TypeError", /"10 seconds"/],
+    ["await step.sleep('z', -5)", "TypeError", /duration/],
+    ["await step.do('a', { retries: { backoff: 'random' } }, async () => 1)", "TypeError", /backoff/],
+    ["await step.waitForEvent('w', {})", "TypeError", /type must be/],
+    ["await step.do('a')", "TypeError", /callback must be a function/],
+  ]) {
+    const o = await run({ code: `export default { async run(e, step) { ${body} } }` });
+    assert.equal(o.ok, false, body);
+    assert.equal(o.error.name, name, body);
+    assert.match(o.error.message, says, body);
+  }
+  const sleepUntil = await run({ code: "export default { async run(e, step) { await step.sleepUntil('u', new Date('2030-01-01T00:00:00Z')); } }" });
+  assert.deepEqual(sleepUntil.workflow.steps, [{ kind: "sleep", name: "u", until_ms: Date.parse("2030-01-01T00:00:00Z") }]);
+  const cls = await run({ code: "export default class W { async run(e, step) { return await step.do('c', async () => 'class'); } }",
+                          workflow: { steps: [{ name: "c", kind: "do", status: "completed", result: "class" }] } });
+  assert.deepEqual([cls.ok, cls.result], [true, "class"], "a class with run() is a workflow too");
+});
+
+test("workflow code cannot forge its step reports past the parent's checks", async () => {
+  const forge = (body) => run({ code: `export default { async run(e, step) { ${body} } }` });
+  const big = await forge("await step.do('b', { retries: { limit: 0 } }, async () => 'x'.repeat(2 * 1024 * 1024))");
+  assert.deepEqual([big.workflow.steps[0].ok, big.workflow.steps[0].error.name], [false, "ResultError"]);
+  assert.match(big.workflow.steps[0].error.message, /step "b"/);
+  const stringify = await forge("JSON.stringify = () => '{'; return await step.do('s', async () => ({ v: 1 }))");
+  assert.equal(stringify.ok, true, JSON.stringify(stringify));
+  assert.deepEqual(stringify.workflow.steps[0].result, { v: 1 }, "the parent re-serialises what the step returned");
+});
