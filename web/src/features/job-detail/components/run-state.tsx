@@ -95,15 +95,7 @@ export function SleepingCallout({ job, now }: { job: Job; now: number }) {
           >
             {formatCountdown(left)}
           </p>
-          <p className="text-xs text-muted-foreground">
-            {left > 0 ? (
-              <>
-                wakes <RelativeTime value={sleep?.until} />
-              </>
-            ) : (
-              "waking up…"
-            )}
-          </p>
+          <p className="text-xs text-muted-foreground">{left > 0 ? "left" : "waking up…"}</p>
         </div>
       )}
     </div>

@@ -54,12 +54,6 @@ function StepSummary({ step, live }: { step: Step; live: boolean }) {
       return (
         <>
           Sleeps until <At value={step.until} />
-          {live && step.until && (
-            <>
-              {" "}
-              (<RelativeTime value={step.until} />)
-            </>
-          )}
         </>
       );
     case "sleep:completed":
