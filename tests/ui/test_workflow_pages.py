@@ -171,3 +171,19 @@ def test_jobs_list_filters_waiting_runs_and_marks_workflows(ui: UI, stack: Stack
         ui.assert_no_errors()
     finally:
         call(stack, "POST", f"/api/jobs/{job['job_id']}/cancel")
+
+
+def test_the_workflow_template_runs_and_its_job_page_shows_the_steps(ui: UI) -> None:
+    ui.goto("/workers/new?template=workflow")
+    expect(ui.page.get_by_test_id("payload-status")).to_have_text("Valid JSON")
+    ui.page.get_by_test_id("run").click()
+    result = ui.page.get_by_test_id("run-result")
+    expect(result.locator("[data-status=succeeded]")).to_be_visible(timeout=LIVE)
+    expect(result.get_by_test_id("result-json")).to_contain_text('"confirmed": true')
+    result.get_by_role("link", name=re.compile(r"job #\d+")).click()
+    for name in ("reserve", "settle", "confirm"):
+        expect(step_row(ui, name)).to_have_attribute("data-status", "completed")
+    expect(step_row(ui, "confirm")).to_contain_text("3 retries · 1 s exponential")
+    expect(ui.page.get_by_test_id("waterfall").locator("[data-bar]")).to_have_count(3)
+    ui.shot("workflow-template")
+    ui.assert_no_errors()

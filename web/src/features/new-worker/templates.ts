@@ -1,5 +1,5 @@
 export interface Template {
-  id: "sum" | "fetch-blocked" | "worker-module";
+  id: "sum" | "fetch-blocked" | "worker-module" | "workflow";
   label: string;
   description: string;
   code: string;
@@ -42,6 +42,26 @@ export const TEMPLATES: Template[] = [
       "",
     ].join("\n"),
     payload: '{\n  "name": "dymunim"\n}\n',
+  },
+  {
+    id: "workflow",
+    label: "Workflow",
+    description:
+      "A durable run(event, step): each step runs once and is kept; the run sleeps between steps. Its job page shows the steps.",
+    code: [
+      "export default {",
+      "  async run(event, step) {",
+      '    const order = await step.do("reserve", async () => ({ id: event.payload.order, reserved: true }))',
+      '    await step.sleep("settle", "2 seconds")',
+      '    return await step.do("confirm", { retries: { limit: 3, delay: "1 second" } }, async () => ({',
+      "      ...order,",
+      "      confirmed: true,",
+      "    }))",
+      "  },",
+      "}",
+      "",
+    ].join("\n"),
+    payload: '{\n  "order": 42\n}\n',
   },
 ];
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { NewWorkerPage } from "@/features/new-worker";
 
 const search = z.object({
-  template: z.enum(["sum", "fetch-blocked", "worker-module"]).optional().catch(undefined),
+  template: z.enum(["sum", "fetch-blocked", "worker-module", "workflow"]).optional().catch(undefined),
 });
 
 export const Route = createFileRoute("/workers/new")({
