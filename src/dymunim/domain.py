@@ -33,6 +33,9 @@ TERMINAL: frozenset[JobStatus] = frozenset(
 LIVE: frozenset[JobStatus] = frozenset(
     {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SLEEPING, JobStatus.WAITING})
 
+# A workflow run between calls for as long as its code says: a `?wait=` answers then, as for a finished job.
+PARKED: frozenset[JobStatus] = frozenset({JobStatus.SLEEPING, JobStatus.WAITING})
+
 StepKind = Literal["do", "sleep", "wait"]
 StepStatus = Literal["completed", "failed", "retrying", "sleeping", "waiting", "timed_out"]
 

@@ -79,6 +79,7 @@ def test_a_five_step_run_passes_values_along_and_records_each_step_once(wf: Stac
     assert [st["seq"] for st in steps] == [1, 2, 3, 4, 5]
     assert all(st["status"] == "completed" and st["attempts"] == 1 and st["kind"] == "do" for st in steps), steps
     assert steps[2]["result"] == {"sum": 6}
+    assert all(st["until"] is None and st["event_type"] is None for st in steps), "a step.do has no time of its own"
     assert done["steps"] == 5
     assert done["attempt_history"] == [] or all(a["outcome"] == "succeeded" for a in done["attempt_history"])
 
@@ -179,7 +180,12 @@ export default {
 
 def test_a_sleep_resumes_on_time_and_holds_no_slot(wf: Stack) -> None:
     s = wf
-    j = post(s, "/api/jobs", {"code": SLEEPER, "payload": {"nap": "2 seconds"}})
+    with s.client() as c:
+        t0 = time.monotonic()
+        r = c.post("/api/jobs", params={"wait": 30}, json={"code": SLEEPER, "payload": {"nap": "2 seconds"}})
+    j = r.json()
+    assert r.status_code == 201 and j["status"] == "sleeping", "?wait= answers once the run sleeps"
+    assert time.monotonic() - t0 < 10
     asleep = until_status(s, j["job_id"], "sleeping", timeout=30)
     assert asleep["step_history"][1]["status"] == "sleeping"
     with s.db() as db:

@@ -12,7 +12,8 @@ MAX_WAIT_S = 300
 
 Wait = Annotated[
     float | None,
-    Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for a terminal state before answering"),
+    Query(ge=0, le=MAX_WAIT_S, description="Seconds to wait for the job to finish (or a workflow run to sleep "
+                                           "or wait for an event) before answering"),
 ]
 
 # A submit answers 201 for a new job, and 200 (Idempotent-Replayed: true) for a repeat of its key.

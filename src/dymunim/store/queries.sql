@@ -702,8 +702,10 @@ WITH s AS (
 INSERT INTO job_steps AS j (job_id, name, seq, kind, status, result, error, attempts, tries, config, until,
                             event_type, started_at, finished_at, duration_ms, logs)
 SELECT job_id, name, seq, kind, status, result, error, attempts, tries, config,
-       LEAST(COALESCE(to_timestamp(until_ms / 1000.0), now() + make_interval(secs => delay_ms / 1000.0)),
-             now() + interval '366 days'),
+       -- LEAST skips NULLs: a step with no time of its own keeps none.
+       CASE WHEN until_ms IS NOT NULL OR delay_ms IS NOT NULL THEN
+           LEAST(COALESCE(to_timestamp(until_ms / 1000.0), now() + make_interval(secs => delay_ms / 1000.0)),
+                 now() + interval '366 days') END,
        event_type, now() - make_interval(secs => COALESCE(duration_ms, 0) / 1000.0),
        CASE WHEN finished THEN now() END, duration_ms, logs
 FROM s

@@ -2142,7 +2142,7 @@ export interface operations {
     submit_job: {
         parameters: {
             query?: {
-                /** @description Seconds to wait for a terminal state before answering */
+                /** @description Seconds to wait for the job to finish (or a workflow run to sleep or wait for an event) before answering */
                 wait?: number | null;
             };
             header?: {
@@ -2893,7 +2893,7 @@ export interface operations {
     run_worker: {
         parameters: {
             query?: {
-                /** @description Seconds to wait for a terminal state before answering */
+                /** @description Seconds to wait for the job to finish (or a workflow run to sleep or wait for an event) before answering */
                 wait?: number | null;
             };
             header?: {

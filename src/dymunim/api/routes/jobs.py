@@ -13,7 +13,7 @@ from dymunim.api.deps import State
 from dymunim.api.idempotency import IdempotencyKey, answer, use_key
 from dymunim.api.params import BIGINT_MAX, REPEAT, Wait
 from dymunim.domain import JobStatus
-from dymunim.notify.waits import wait_terminal
+from dymunim.notify.waits import wait_settled
 from dymunim.store import jobs as store_jobs
 from dymunim.store.jobs import JobFilter
 from dymunim.store.models import Job, JobSummary
@@ -39,7 +39,7 @@ async def submit_job(
     (sub,) = await submit(state.pool, [spec], state.settings)
     answer(sub, spec, response)
     if wait:
-        await wait_terminal(state.pool, state.hub, sub.job_id, wait)
+        await wait_settled(state.pool, state.hub, sub.job_id, wait)
     return await lookups.job(state, sub.job_id)
 
 

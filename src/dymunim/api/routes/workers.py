@@ -13,7 +13,7 @@ from dymunim.api.errors import validate
 from dymunim.api.idempotency import IdempotencyKey, answer, use_key
 from dymunim.api.params import REPEAT, Wait
 from dymunim.domain import Language
-from dymunim.notify.waits import wait_terminal
+from dymunim.notify.waits import wait_settled
 from dymunim.store import events as store_events
 from dymunim.store import jobs as store_jobs
 from dymunim.store import schedules as store_schedules
@@ -135,5 +135,5 @@ async def run_worker(
                           Origin(worker_id=worker_id, worker_version=w.version))
     answer(sub, spec, response)
     if wait:
-        await wait_terminal(state.pool, state.hub, sub.job_id, wait)
+        await wait_settled(state.pool, state.hub, sub.job_id, wait)
     return await lookups.job(state, sub.job_id)
