@@ -393,3 +393,29 @@ def test_bad_events_and_bad_steps_get_clear_errors(wf: Stack) -> None:
                                           " {retries: {limit: 0}}, async () => 'x'.repeat(2e6)); } }"})
     h = until_status(s, huge["job_id"], "failed", "succeeded")
     assert h["error"]["name"] == "ResultError" and "big" in h["error"]["message"], h
+
+
+ORDER_FLOW = """
+export default {
+  async run(event, step) {
+    const order = await step.do("load order", async () => ({ id: event.payload.data.order, via: event.payload.name }));
+    const ok = await step.waitForEvent("payment", { type: "paid", timeout: "1 hour" });
+    return await step.do("ship", async () => ({ ...order, amount: ok.payload.amount }));
+  }
+}
+"""
+
+
+def test_a_saved_workflow_subscribed_to_an_event_runs_per_publish(wf: Stack) -> None:
+    """The seeds' routing: an event starts a workflow run of a saved worker, which then waits for its own event."""
+    s = wf
+    name = f"order.placed.{tag()}"
+    wid = post(s, "/api/workers", {"name": f"order flow {tag()}", "code": ORDER_FLOW})["worker_id"]
+    post(s, "/api/subscriptions", {"worker_id": wid, "pattern": name})
+    published = post(s, "/api/events/publish", {"name": name, "data": {"order": 42}})
+    (job_id,) = published["job_ids"]
+    waiting = until_status(s, job_id, "waiting")
+    assert waiting["worker_id"] == wid and waiting["waiting_for"]["event_type"] == "paid"
+    post(s, f"/api/jobs/{job_id}/events", {"type": "paid", "payload": {"amount": 9.5}}, status=202)
+    done = until_status(s, job_id, "succeeded", "failed")
+    assert done["result"] == {"id": 42, "via": name, "amount": 9.5}, done
