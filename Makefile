@@ -122,6 +122,7 @@ bench: install
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/horizon.py
+	$(BIN)/python bench/workflows.py
 
 # The job-queue benchmarking harness's pressure and chaos cells, natively, dymunim beside a raw pgmq peer
 # (bench/harness/README.md). All cells take about an hour; e.g. PRESSURE_ARGS="--cells idle_in_tx --scale 0.25".

@@ -172,3 +172,19 @@ def test_a_report_of_a_completed_step_or_past_max_steps_fails_the_run(pg_dsn: st
         assert e is not None and "DYMUNIM_MAX_STEPS" in e[0]["message"]
 
     run(pg_dsn, body)
+
+
+def test_a_run_keeps_a_bounded_number_of_untaken_events(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inbox, "MAX_KEPT", 3)
+
+    async def body(pool: DictPool) -> None:
+        job_id = await new_job(pool)
+        kept = [await inbox.send(pool, job_id, "t", i) for i in range(4)]
+        assert [k.sent is not None for k in kept] == [True, True, True, False] and kept[3].full
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            n = conn.execute("SELECT count(*) FROM job_inbox WHERE job_id = %s", (job_id,)).fetchone()
+        assert n == (3,), "the refused event changed nothing"
+        gone = await inbox.send(pool, 10**12, "t", None)
+        assert (gone.status_before, gone.sent) == (None, None)
+
+    run(pg_dsn, body)

@@ -780,6 +780,10 @@ SELECT status FROM jobs_state WHERE job_id = %(job_id)s FOR UPDATE;
 SELECT name, event_type FROM job_steps
 WHERE job_id = %(job_id)s AND kind = 'wait' AND status = 'waiting' ORDER BY seq DESC LIMIT 1;
 
+-- name: open_inbox
+-- How many events a run keeps that no step has taken.
+SELECT count(*) AS n FROM job_inbox WHERE job_id = %(job_id)s AND taken_by IS NULL;
+
 -- name: add_inbox
 -- Keep an event sent to a run; taken_by names the step it woke (NULL: not waited for yet).
 INSERT INTO job_inbox (job_id, type, payload, taken_by) VALUES (%(job_id)s, %(type)s, %(payload)s, %(taken_by)s)

@@ -64,6 +64,11 @@ async def waiting_step(conn: DictConn, job_id: int) -> dict[str, Any] | None:
     return await (await conn.execute(q("waiting_step"), {"job_id": job_id})).fetchone()
 
 
+async def open_inbox(conn: DictConn, job_id: int) -> int:
+    row = await (await conn.execute(q("open_inbox"), {"job_id": job_id})).fetchone()
+    return int(row["n"]) if row else 0
+
+
 async def add_inbox(conn: DictConn, job_id: int, type_: str, payload: Any, taken_by: str | None) -> dict[str, Any]:
     row = await (await conn.execute(q("add_inbox"), {"job_id": job_id, "type": type_, "payload": _json(payload),
                                                      "taken_by": taken_by})).fetchone()

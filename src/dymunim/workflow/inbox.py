@@ -15,11 +15,14 @@ from dymunim.domain import TERMINAL, JobStatus
 from dymunim.store import steps as store
 from dymunim.store.models import SentEvent
 
+MAX_KEPT = 1000  # events a run keeps untaken: a sender cannot grow a run's inbox without end
+
 
 @dataclass(frozen=True)
 class Delivery:
     status_before: JobStatus | None  # None: no such job
-    sent: SentEvent | None  # None: the job has finished, nothing was kept
+    sent: SentEvent | None  # None: nothing was kept (the job has finished, or its inbox is full)
+    full: bool = False
 
 
 async def send(pool: DictPool, job_id: int, type_: str, payload: Any) -> Delivery:
@@ -35,6 +38,8 @@ async def send(pool: DictPool, job_id: int, type_: str, payload: Any) -> Deliver
             waiting = await store.waiting_step(conn, job_id)
             if waiting is not None and waiting["event_type"] == type_:
                 step = waiting["name"]
+        if step is None and await store.open_inbox(conn, job_id) >= MAX_KEPT:
+            return Delivery(status, None, full=True)
         kept = await store.add_inbox(conn, job_id, type_, payload, step)
         if step is not None:
             event = {"type": type_, "payload": payload, "timestamp": kept["received_at"]}

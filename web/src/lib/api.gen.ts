@@ -238,7 +238,7 @@ export interface paths {
         put?: never;
         /**
          * Send an event to a workflow run (step.waitForEvent)
-         * @description A run waiting for this type takes it at once and goes on; a run that has not finished keeps it until it waits for this type. 409 once the job has finished.
+         * @description A run waiting for this type takes it at once and goes on; a run that has not finished keeps it until it waits for this type (at most 1,000 untaken). 409 once the job has finished.
          */
         post: operations["send_event"];
         delete?: never;

@@ -33,13 +33,17 @@ class RunEventIn(BaseModel):
 @router.post("/{job_id}/events", response_model=SentEvent, status_code=202,
              summary="Send an event to a workflow run (step.waitForEvent)",
              description="A run waiting for this type takes it at once and goes on; a run that has not finished "
-                         "keeps it until it waits for this type. 409 once the job has finished.")
+                         "keeps it until it waits for this type (at most 1,000 untaken). 409 once the job has "
+                         "finished.")
 async def send_event(job_id: int, body: RunEventIn, state: State) -> SentEvent:
     if not 1 <= job_id <= BIGINT_MAX:
         raise HTTPException(404, f"job {job_id} does not exist; list jobs with GET /api/jobs")
     d = await inbox.send(state.pool, job_id, body.type, body.payload)
     if d.status_before is None:
         raise HTTPException(404, f"job {job_id} does not exist; list jobs with GET /api/jobs")
+    if d.full:
+        raise HTTPException(409, f"job {job_id} keeps {inbox.MAX_KEPT} events no step has taken; it takes one "
+                                 "when it waits for that type: send more once it has")
     if d.sent is None:
         raise HTTPException(409, f"job {job_id} is {d.status_before}; events can be sent only to a run that has "
                                  "not finished")
