@@ -178,9 +178,12 @@ def test_the_workflow_template_runs_and_its_job_page_shows_the_steps(ui: UI) -> 
     expect(ui.page.get_by_test_id("payload-status")).to_have_text("Valid JSON")
     ui.page.get_by_test_id("run").click()
     result = ui.page.get_by_test_id("run-result")
-    expect(result.locator("[data-status=succeeded]")).to_be_visible(timeout=LIVE)
-    expect(result.get_by_test_id("result-json")).to_contain_text('"confirmed": true')
-    result.get_by_role("link", name=re.compile(r"job #\d+")).click()
+    # The run answers once the workflow sleeps (?wait= does not hold the request through a sleep).
+    expect(result.get_by_test_id("run-between-steps")).to_contain_text("sleeps", timeout=LIVE)
+    result.get_by_role("link", name="job page").click()
+    expect(ui.page.get_by_test_id("job-status").locator("[data-status=succeeded]")).to_be_visible(timeout=LIVE)
+    ui.page.get_by_role("tab", name="Result").click()  # the page opened on the code: the run had no result yet
+    expect(ui.page.get_by_test_id("result-json")).to_contain_text('"confirmed": true')
     for name in ("reserve", "settle", "confirm"):
         expect(step_row(ui, name)).to_have_attribute("data-status", "completed")
     expect(step_row(ui, "confirm")).to_contain_text("3 retries · 1 s exponential")
