@@ -369,8 +369,8 @@ function newWorkflow(opts) {
   };
   const kindCheck = (what, n, s, kind) => {
     if (s !== null && s.kind !== kind) {
-      throw new WorkflowError(what + "(" + stringify(n) + "): an earlier call of this run used the name for a step." +
-        (s.kind === "do" ? "do" : s.kind === "sleep" ? "sleep" : "waitForEvent") + "; step names must be unique per run");
+      throw new WorkflowError(what + "(" + stringify(n) + "): an earlier call of this run used this name for a step." +
+        (s.kind === "wait" ? "waitForEvent" : s.kind) + "; step names must be unique per run");
     }
   };
   const step = {

@@ -774,6 +774,10 @@ test("step names, durations and configs are checked where the code calls them", 
     assert.equal(o.error.name, name, body);
     assert.match(o.error.message, says, body);
   }
+  const renamed = await run({ code: "export default { async run(e, step) { await step.do('a', async () => 1); } }",
+                             workflow: { steps: [{ name: "a", kind: "sleep", status: "completed" }] } });
+  assert.equal(renamed.error.name, "WorkflowError");
+  assert.match(renamed.error.message, /used this name for a step\.sleep; step names must be unique per run/);
   const sleepUntil = await run({ code: "export default { async run(e, step) { await step.sleepUntil('u', new Date('2030-01-01T00:00:00Z')); } }" });
   assert.deepEqual(sleepUntil.workflow.steps, [{ kind: "sleep", name: "u", until_ms: Date.parse("2030-01-01T00:00:00Z") }]);
   const cls = await run({ code: "export default class W { async run(e, step) { return await step.do('c', async () => 'class'); } }",

@@ -9,7 +9,7 @@ Postgres before the job's outcome is, and never runs again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +17,10 @@ from dymunim.db.pool import DictConn
 from dymunim.domain import JobStatus
 from dymunim.execute.contract import Outcome
 from dymunim.store import steps as store_steps
+from dymunim.workflow.reports import MAX_WAIT_MS
 
 if TYPE_CHECKING:
     from dymunim.record.outcomes import Finished
-
-MAX_DELAY_MS = 365 * 24 * 3600 * 1000
-
 
 @dataclass(frozen=True)
 class Stepped:
@@ -35,7 +33,7 @@ def retry_delay_ms(retries: dict[str, Any], tries: int) -> int:
     """How long after its `tries`-th failure a step runs again (Cloudflare Workflows' backoffs)."""
     d = retries["delay_ms"]
     factor = {"constant": 1, "linear": tries}.get(retries["backoff"], 2 ** min(tries - 1, 40))
-    return int(min(d * factor, MAX_DELAY_MS))
+    return int(min(d * factor, MAX_WAIT_MS))
 
 
 def _failed(o: Outcome, message: str) -> Outcome:
@@ -104,17 +102,17 @@ class _Plan:
     stop: str | None = None  # the step whose time the run goes on at (sleep, wait, retry)
     error: dict[str, Any] | None = None
     detail: dict[str, Any] | None = None
-    wait: dict[str, Any] | None = None
-    _rows: list[dict[str, Any]] | None = None
-    _next_seq: int = 1
+    wait: dict[str, Any] | None = None  # the wait where the run stopped: its row depends on the inbox
+    done: list[dict[str, Any]] = field(default_factory=list)  # rows of the steps that ran or stopped it
+    next_seq: int = 1
 
     def _row(self, s: dict[str, Any], **fields: Any) -> dict[str, Any]:
         old = self.have.get(s["name"])
         if old is not None:
             seq = old["seq"]
         else:
-            seq = self._next_seq
-            self._next_seq += 1
+            seq = self.next_seq
+            self.next_seq += 1
         base = {"job_id": self.f.attempt.job_id, "name": s["name"], "seq": seq, "kind": s["kind"],
                 "attempts": old["attempts"] if old else 0, "tries": old["tries"] if old else 0,
                 "result": None, "error": None, "config": None, "until_ms": None, "delay_ms": None,
@@ -122,7 +120,7 @@ class _Plan:
         return {**base, **fields}
 
     def rows(self, taken: dict[tuple[int, str], dict[str, Any]]) -> list[dict[str, Any]]:
-        out = list(self._rows or [])
+        out = list(self.done)
         if self.wait is not None:
             s = self.wait
             event = taken.get((self.f.attempt.job_id, s["name"]))
@@ -160,8 +158,7 @@ def _plan(f: Finished, have: dict[str, dict[str, Any]], max_steps: int) -> _Plan
     if len(have) + new > max_steps:
         return (f"the run reached more than {max_steps} steps, the most one run may record (DYMUNIM_MAX_STEPS); "
                 "split the work over several runs")
-    p = _Plan(f, have, _next_seq=max((s["seq"] for s in have.values()), default=0) + 1)
-    p._rows = []
+    p = _Plan(f, have, next_seq=max((s["seq"] for s in have.values()), default=0) + 1)
     logs = f.outcome["logs"] or None
     failed = next((s for s in reported if s["kind"] == "do" and not s["ok"]), None)
     for s in reported:
@@ -171,23 +168,23 @@ def _plan(f: Finished, have: dict[str, dict[str, Any]], max_steps: int) -> _Plan
             config = {"retries": s["retries"], "timeout_ms": s["timeout_ms"]}
             common = {"attempts": attempts, "config": config, "duration_ms": s["duration_ms"], "logs": logs}
             if s["ok"]:
-                p._rows.append(p._row(s, status="completed", result=s["result"], tries=0, finished=True, **common))
+                p.done.append(p._row(s, status="completed", result=s["result"], tries=0, finished=True, **common))
                 continue
             tries = (old["tries"] if old is not None and old["status"] == "retrying" else 0) + 1
             if tries <= s["retries"]["limit"]:
                 delay = retry_delay_ms(s["retries"], tries)
-                p._rows.append(p._row(s, status="retrying", error=s["error"], tries=tries, delay_ms=delay, **common))
+                p.done.append(p._row(s, status="retrying", error=s["error"], tries=tries, delay_ms=delay, **common))
                 p.status, p.stop, p.error = JobStatus.RETRYING, s["name"], s["error"]
                 p.detail = {"step": s["name"], "try": tries, "error": s["error"]["message"][:500]}
             else:
                 # Exhausted: stored as failed, and the next call throws its error into run(), which may catch it.
-                p._rows.append(p._row(s, status="failed", error=s["error"], tries=tries, finished=True, **common))
+                p.done.append(p._row(s, status="failed", error=s["error"], tries=tries, finished=True, **common))
         elif failed is not None:
             continue  # the failed step decides; the run reaches this sleep or wait again on a later call
         elif s["kind"] == "sleep":
             old = have.get(s["name"])
             until = old["until_ms"] if old is not None and old["until_ms"] is not None else s["until_ms"]
-            p._rows.append(p._row(s, status="sleeping", until_ms=until, logs=logs))
+            p.done.append(p._row(s, status="sleeping", until_ms=until, logs=logs))
             p.status, p.stop, p.detail = JobStatus.SLEEPING, s["name"], {"step": s["name"]}
         else:
             p.wait = s

@@ -1,11 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { CalendarClockIcon } from "lucide-react";
-import { useEffect, useState } from "react";
 import { RelativeTime } from "@/components/relative-time";
 import { api } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { upcomingRuns } from "@/lib/schedules";
+import { useNow } from "@/lib/use-now";
 
 /** The next run of each schedule (the soonest few), greyed above the jobs that already ran: what the clock will start next. */
 export function UpcomingRuns({ limit = 4 }: { limit?: number }) {
@@ -14,11 +14,7 @@ export function UpcomingRuns({ limit = 4 }: { limit?: number }) {
     queryFn: ({ signal }) => api.listSchedules({}, signal),
   });
   // Times pass while the list waits for its next refresh: drop them as they do.
-  const [now, setNow] = useState(Date.now);
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 5000);
-    return () => clearInterval(t);
-  }, []);
+  const now = useNow(5000);
   const runs = upcomingRuns(q.data?.schedules ?? [], now, limit, 1);
   if (runs.length === 0) return null;
   return (
